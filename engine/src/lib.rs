@@ -1,0 +1,24 @@
+//! moat-engine: Kubernetes NetworkPolicy semantics with explained verdicts.
+//!
+//! The engine takes text and file names, never paths, clocks, sockets or the environment, so the same
+//! code runs in the CLI, in the node agent and in a browser tab. Layers, each using only those above it:
+//!
+//! - [`source`]: file texts, byte spans, line/column lookups;
+//! - [`diagnostic`]: errors, warnings and notes with spans and help;
+//! - [`model`]: value types: label selectors, port sets, IP blocks, normalized policies;
+//! - [`parse`]: YAML/JSON documents into typed, validated Kubernetes objects (one result per object);
+//! - [`cluster`]: the objects assembled into namespaces, pods (or workloads) and policies;
+//! - [`query`]: single flows with explanations, all-pairs matrices, describe;
+//! - [`render`]: text, JSON, CSV and Markdown views of query results.
+
+pub mod cluster;
+pub mod diagnostic;
+pub mod model;
+pub mod parse;
+pub mod query;
+pub mod render;
+pub mod source;
+
+pub use diagnostic::{Diagnostic, Severity};
+pub use cluster::{Cluster, EndpointId, PodIdx, PolicyIdx};
+pub use source::{FileId, Location, SourceFile, Sources, Span};

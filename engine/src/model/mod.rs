@@ -1,0 +1,9 @@
+//! Value types of the NetworkPolicy model: label selectors, protocol/port sets, IP blocks, policies and
+//! the pods they talk about. No parsing and no I/O here; `parse` builds these, `cluster` assembles them.
+
+pub mod ip;
+pub mod labels;
+pub mod names;
+pub mod policy;
+pub mod ports;
+pub mod workload;

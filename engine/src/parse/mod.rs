@@ -1,0 +1,112 @@
+//! Ingestion: YAML/JSON text into typed, validated Kubernetes objects, one result per object. A
+//! malformed document or a rejected object produces diagnostics and never stops the rest.
+
+mod objects;
+mod policy;
+mod reader;
+pub mod yaml;
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+
+use crate::diagnostic::Diagnostic;
+use crate::model::labels::Labels;
+use crate::model::policy::NetworkPolicy;
+use crate::model::workload::{ContainerPort, OwnerRef, PodKind};
+use crate::source::{FileId, SourceFile, Span};
+
+pub use reader::yaml11_reading;
+
+/// Largest input file accepted (bytes); bigger inputs are refused with a diagnostic.
+pub const MAX_FILE_BYTES: usize = 64 * 1024 * 1024;
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ObjectMeta {
+    pub name: String,
+    /// `None` when omitted (the object lands in `default`).
+    pub namespace: Option<String>,
+    pub labels: Labels,
+    pub annotations: BTreeMap<String, String>,
+    pub owners: Vec<OwnerRef>,
+    /// The whole document.
+    pub span: Span,
+}
+
+/// A Pod, or a workload standing for the pods of its template.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PodObject {
+    pub kind: PodKind,
+    pub meta: ObjectMeta,
+    /// The pod's labels (for a workload: its template's).
+    pub labels: Labels,
+    pub ports: Vec<ContainerPort>,
+    pub host_network: bool,
+    pub node_name: Option<String>,
+    pub phase: Option<String>,
+    pub ips: Vec<IpAddr>,
+    /// Replica count of a workload, as written (defaulted where Kubernetes defaults it).
+    pub replicas: Option<u32>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ServiceObject {
+    pub meta: ObjectMeta,
+    pub selector: Labels,
+    pub ports: Vec<ContainerPort>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Object {
+    Namespace(ObjectMeta),
+    Pod(PodObject),
+    Service(ServiceObject),
+    NetworkPolicy(NetworkPolicy),
+}
+
+impl Object {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Object::Namespace(_) => "Namespace",
+            Object::Pod(p) => p.kind.as_str(),
+            Object::Service(_) => "Service",
+            Object::NetworkPolicy(_) => "NetworkPolicy",
+        }
+    }
+
+    /// (kind, namespace, name), for duplicate detection.
+    pub fn key(&self) -> (&'static str, String, String) {
+        let (ns, name) = match self {
+            Object::Namespace(m) => (None, m.name.clone()),
+            Object::Pod(p) => (p.meta.namespace.clone(), p.meta.name.clone()),
+            Object::Service(s) => (s.meta.namespace.clone(), s.meta.name.clone()),
+            Object::NetworkPolicy(p) => (Some(p.namespace.clone()), p.name.clone()),
+        };
+        let ns = if matches!(self, Object::Namespace(_)) { String::new() } else { ns.unwrap_or_else(|| "default".into()) };
+        (self.kind(), ns, name)
+    }
+
+    pub fn span(&self) -> Span {
+        match self {
+            Object::Namespace(m) => m.span,
+            Object::Pod(p) => p.meta.span,
+            Object::Service(s) => s.meta.span,
+            Object::NetworkPolicy(p) => p.span,
+        }
+    }
+}
+
+/// Parses one file into the objects it holds (valid ones only) and the diagnostics of the rest.
+pub fn parse_file(id: FileId, file: &SourceFile, diags: &mut Vec<Diagnostic>) -> Vec<Object> {
+    if file.text.len() > MAX_FILE_BYTES {
+        diags.push(
+            Diagnostic::error("limit-exceeded", format!("file `{}` is larger than {} MiB", file.name, MAX_FILE_BYTES >> 20))
+                .help("split the manifests into several files"),
+        );
+        return Vec::new();
+    }
+    let mut objects = Vec::new();
+    for doc in yaml::parse_documents(id, file, diags) {
+        objects::read_document(&doc, diags, &mut objects);
+    }
+    objects
+}
