@@ -1,1 +1,17 @@
+//! Questions asked of a [`Cluster`](crate::Cluster): one flow with its explanation, the all-pairs
+//! matrix, and which policies select which pods.
+//!
+//! [`matching`] holds the semantics (selection, peer and port matching); [`flow`] applies them to a
+//! single flow, literally and pair by pair, recording every reason: it is the reference evaluator that
+//! the fast [`matrix`] is tested against.
 
+mod bitset;
+pub mod describe;
+pub mod explain;
+pub mod flow;
+pub mod matching;
+pub mod matrix;
+
+pub use explain::Explanation;
+pub use flow::{Flow, PortRef, QueryError, Verdict, evaluate};
+pub use matrix::{Matrix, PortQuery, matrix};
