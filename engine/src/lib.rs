@@ -10,6 +10,8 @@
 //! - [`cluster`]: the objects assembled into namespaces, pods (or workloads) and policies;
 //! - [`query`]: single flows with explanations, all-pairs matrices, describe;
 //! - [`render`]: text, JSON, CSV and Markdown views of query results.
+//!
+//! [`synth`] generates deterministic synthetic clusters for tests and benchmarks.
 
 pub mod cluster;
 pub mod diagnostic;
@@ -18,6 +20,7 @@ pub mod parse;
 pub mod query;
 pub mod render;
 pub mod source;
+pub mod synth;
 
 pub use diagnostic::{Diagnostic, Severity};
 pub use cluster::{Cluster, EndpointId, PodIdx, PolicyIdx};

@@ -17,6 +17,12 @@ use crate::model::workload::{ContainerPort, OwnerRef, PodKind};
 
 /// Reads one document (an object, or a `List` of objects) into `out`.
 pub fn read_document(doc: &Node, diags: &mut Vec<Diagnostic>, out: &mut Vec<Object>) {
+    read_object(doc, None, diags, out);
+}
+
+/// Reads an object; `implied` is the (apiVersion, kind) that items of a typed list such as `PodList`
+/// may leave out.
+fn read_object(doc: &Node, implied: Option<(&str, &str)>, diags: &mut Vec<Diagnostic>, out: &mut Vec<Object>) {
     if doc.is_null() {
         return; // an empty document, e.g. after a trailing `---`
     }
@@ -24,13 +30,18 @@ pub fn read_document(doc: &Node, diags: &mut Vec<Diagnostic>, out: &mut Vec<Obje
     if r.mapping(doc, "document").is_none() {
         return;
     }
-    let (Some(api_version), Some(kind)) = (field_str(&mut r, doc, "apiVersion"), field_str(&mut r, doc, "kind")) else {
-        return;
+    let field = |r: &mut Reader<'_>, name: &str, implied: Option<&str>| match (doc.get(name).filter(|n| !n.is_null()), implied) {
+        (None, Some(implied)) => Some(implied.to_string()),
+        _ => field_str(r, doc, name),
     };
+    let api_version = field(&mut r, "apiVersion", implied.map(|i| i.0));
+    let kind = field(&mut r, "kind", implied.map(|i| i.1));
+    let (Some(api_version), Some(kind)) = (api_version, kind) else { return };
     if kind == "List" || (kind.ends_with("List") && doc.get("items").is_some()) {
+        let item_kind = kind.strip_suffix("List").filter(|k| !k.is_empty());
         let items = doc.get("items").and_then(|n| r.seq(n, "items")).unwrap_or_default();
         for item in items {
-            read_document(item, r.diagnostics(), out);
+            read_object(item, item_kind.map(|k| (api_version.as_str(), k)), r.diagnostics(), out);
         }
         return;
     }
