@@ -154,12 +154,13 @@ impl Scenario {
             })
             .collect();
         let mut expected = self.diagnostics.clone();
-        // An expectation without a line matches any line.
-        for e in &mut expected {
-            if e.line.is_none() {
-                if let Some(a) = actual.iter().find(|a| a.severity == e.severity && a.code == e.code) {
-                    e.line = a.line;
-                }
+        // An expectation without a line matches any line: it takes an actual diagnostic of its severity
+        // and code that no expectation with a line claims.
+        let mut unclaimed: Vec<&ExpectedDiagnostic> =
+            actual.iter().filter(|a| !expected.iter().any(|e| e.line.is_some() && e == *a)).collect();
+        for e in expected.iter_mut().filter(|e| e.line.is_none()) {
+            if let Some(i) = unclaimed.iter().position(|a| a.severity == e.severity && a.code == e.code) {
+                e.line = unclaimed.remove(i).line;
             }
         }
         actual.sort();
