@@ -102,6 +102,23 @@ impl PortSet {
         &self.ranges[protocol.index()]
     }
 
+    /// Whether the sets share a port, without building the intersection.
+    pub fn intersects(&self, other: &PortSet) -> bool {
+        self.ranges.iter().zip(&other.ranges).any(|(a, b)| {
+            let (mut i, mut j) = (0, 0);
+            while i < a.len() && j < b.len() {
+                if a[i].1 < b[j].0 {
+                    i += 1;
+                } else if b[j].1 < a[i].0 {
+                    j += 1;
+                } else {
+                    return true;
+                }
+            }
+            false
+        })
+    }
+
     pub fn union(&self, other: &PortSet) -> PortSet {
         self.zip(other, |a, b| a || b)
     }
@@ -231,6 +248,7 @@ mod tests {
                     prop_assert_eq!(i.contains(p, port), x && y);
                     prop_assert_eq!(d.contains(p, port), x && !y);
                     prop_assert_eq!(c.contains(p, port), !x);
+                    prop_assert_eq!(a.intersects(&b), !i.is_empty());
                 }
             }
             prop_assert_eq!(c.complement(), a.clone());

@@ -149,17 +149,50 @@ fn one_port<'a>(cluster: &'a Cluster, c: &Compiled<'_>, port: u16, protocol: Pro
     move |s, d| egress[s].contains(d) && ingress[d].contains(s)
 }
 
-/// Any port: the connection sets of both sides must intersect.
+/// Any port: some port allowed by an egress rule must also be allowed by an ingress rule. The
+/// connection sets are unions, so it is enough that one egress rule's ports meet one ingress rule's;
+/// no union is ever built. Port sets are computed once per rule (per destination for named ports).
 fn any_port<'a>(cluster: &'a Cluster, c: &'a Compiled<'_>) -> impl Fn(PodIdx, PodIdx) -> bool + 'a {
-    let side = move |rules: &Option<Vec<(&Rule, usize)>>, peer: PodIdx, dst: PodIdx| match rules {
-        None => PortSet::all(),
-        Some(rules) => rules
-            .iter()
-            .filter(|(_, i)| c.peers[*i].contains(peer))
-            .fold(PortSet::empty(), |acc, (rule, _)| acc.union(&rule.ports_at(&cluster.pods[dst].ports))),
-    };
+    let n = cluster.pods.len();
+    let all = PortSet::all();
+    let rule_ports: Vec<RulePorts> = c
+        .rules
+        .iter()
+        .map(|rule| {
+            let named = rule.ports.iter().any(|p| matches!(p.port, crate::model::policy::PortSpec::Named(_)));
+            if named {
+                RulePorts::PerDestination((0..n).map(|d| rule.ports_at(&cluster.pods[d].ports)).collect())
+            } else {
+                RulePorts::Fixed(rule.ports_at(&[]))
+            }
+        })
+        .collect();
     move |s, d| {
-        let egress = side(&c.egress[s].rules, d, d);
-        !egress.is_empty() && !egress.intersect(&side(&c.ingress[d].rules, s, d)).is_empty()
+        // The port sets of the rules of one side whose peers include `peer`, towards `d`.
+        let sets = |rules: &'a Option<Vec<(&Rule, usize)>>, peer: PodIdx| -> Option<Vec<&PortSet>> {
+            rules.as_ref().map(|rules| {
+                rules.iter().filter(|(_, i)| c.peers[*i].contains(peer)).map(|(_, i)| rule_ports[*i].at(d)).collect()
+            })
+        };
+        match (sets(&c.egress[s].rules, d), sets(&c.ingress[d].rules, s)) {
+            (None, None) => true,
+            (Some(one), None) | (None, Some(one)) => one.iter().any(|set| set.intersects(&all)),
+            (Some(egress), Some(ingress)) => egress.iter().any(|e| ingress.iter().any(|i| e.intersects(i))),
+        }
+    }
+}
+
+/// A rule's ports: the same for every destination, or resolved per destination (named ports).
+enum RulePorts {
+    Fixed(PortSet),
+    PerDestination(Vec<PortSet>),
+}
+
+impl RulePorts {
+    fn at(&self, destination: PodIdx) -> &PortSet {
+        match self {
+            RulePorts::Fixed(set) => set,
+            RulePorts::PerDestination(sets) => &sets[destination],
+        }
     }
 }
