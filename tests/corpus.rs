@@ -53,17 +53,30 @@ fn every_netpol_analyzer_scenario_is_ingested() {
             .diagnostics
             .iter()
             .filter(|d| d.severity == Severity::Error)
-            .map(|d| format!("{} {}", d.code, d.span.map(|s| cluster.sources.location(s).to_string()).unwrap_or_default()))
+            .map(|d| {
+                format!("{} {}", d.code, d.span.map(|s| cluster.sources.location(s).to_string()).unwrap_or_default())
+            })
             .collect();
         if !errors.is_empty() {
-            with_errors.push(format!("{}: {}", dir.file_name().unwrap_or_default().to_string_lossy(), errors.join("; ")));
+            with_errors.push(format!(
+                "{}: {}",
+                dir.file_name().unwrap_or_default().to_string_lossy(),
+                errors.join("; ")
+            ));
         }
     }
-    eprintln!("{} scenarios, {pods} pods/workloads, {policies} policies; with errors:\n  {}", scenarios.len(), with_errors.join("\n  "));
+    eprintln!(
+        "{} scenarios, {pods} pods/workloads, {policies} policies; with errors:\n  {}",
+        scenarios.len(),
+        with_errors.join("\n  ")
+    );
     // Scenarios that are broken on purpose must be reported as errors, with a location.
     for broken in ["bad_yamls", "bad_netpols", "malformed_pod_example", "malformed-pod-example-2"] {
         if root.join(broken).is_dir() {
-            assert!(with_errors.iter().any(|e| e.starts_with(broken)), "`{broken}` is malformed on purpose but no error was reported");
+            assert!(
+                with_errors.iter().any(|e| e.starts_with(broken)),
+                "`{broken}` is malformed on purpose but no error was reported"
+            );
         }
     }
 }

@@ -22,7 +22,11 @@ const PORTS: &[(u16, Protocol)] = &[
 ];
 
 fn random_cluster(seed: u64) -> Cluster {
-    let shape = Shape { namespaces: 1 + (seed % 4) as usize, pods: 4 + (seed % 17) as usize, policies: 1 + (seed % 9) as usize };
+    let shape = Shape {
+        namespaces: 1 + (seed % 4) as usize,
+        pods: 4 + (seed % 17) as usize,
+        policies: 1 + (seed % 9) as usize,
+    };
     let cluster = Cluster::from_texts([(format!("seed-{seed}.yaml"), cluster_yaml(shape, seed))]);
     let errors: Vec<_> = cluster.diagnostics.iter().filter(|d| d.severity == Severity::Error).collect();
     assert!(errors.is_empty(), "seed {seed}: generator produced invalid input: {errors:?}");
@@ -39,12 +43,20 @@ fn matrix_equals_reference_evaluator() {
             let fast = matrix(&cluster, PortQuery::One(port, protocol));
             for s in 0..n {
                 for d in 0..n {
-                    let flow = Flow { from: EndpointId::Pod(s), to: EndpointId::Pod(d), port: PortRef::Number(port), protocol };
+                    let flow = Flow {
+                        from: EndpointId::Pod(s),
+                        to: EndpointId::Pod(d),
+                        port: PortRef::Number(port),
+                        protocol,
+                    };
                     let Ok(reference) = evaluate(&cluster, &flow) else { panic!("numeric ports always resolve") };
                     assert_eq!(
-                        fast.allowed[s][d], reference.allowed,
+                        fast.allowed[s][d],
+                        reference.allowed,
                         "seed {seed}: {} -> {} {protocol}/{port}: {}",
-                        cluster.pods[s].id, cluster.pods[d].id, reference.explain(&cluster).summary
+                        cluster.pods[s].id,
+                        cluster.pods[d].id,
+                        reference.explain(&cluster).summary
                     );
                     cases += 1;
                 }
@@ -65,7 +77,13 @@ fn any_port_matrix_equals_reference_connections() {
         for s in 0..n {
             for d in 0..n {
                 let conns = connections(&cluster, EndpointId::Pod(s), EndpointId::Pod(d));
-                assert_eq!(fast.allowed[s][d], !conns.is_empty(), "seed {seed}: {} -> {}: {conns}", cluster.pods[s].id, cluster.pods[d].id);
+                assert_eq!(
+                    fast.allowed[s][d],
+                    !conns.is_empty(),
+                    "seed {seed}: {} -> {}: {conns}",
+                    cluster.pods[s].id,
+                    cluster.pods[d].id
+                );
                 cases += 1;
             }
         }
@@ -92,9 +110,20 @@ fn connection_sets_agree_with_single_flows() {
                     }
                 }
                 for (port, protocol) in probes {
-                    let flow = Flow { from: EndpointId::Pod(s), to: EndpointId::Pod(d), port: PortRef::Number(port), protocol };
+                    let flow = Flow {
+                        from: EndpointId::Pod(s),
+                        to: EndpointId::Pod(d),
+                        port: PortRef::Number(port),
+                        protocol,
+                    };
                     let Ok(v) = evaluate(&cluster, &flow) else { panic!("numeric ports always resolve") };
-                    assert_eq!(conns.contains(protocol, port), v.allowed, "seed {seed}: {} -> {} {protocol}/{port}", cluster.pods[s].id, cluster.pods[d].id);
+                    assert_eq!(
+                        conns.contains(protocol, port),
+                        v.allowed,
+                        "seed {seed}: {} -> {} {protocol}/{port}",
+                        cluster.pods[s].id,
+                        cluster.pods[d].id
+                    );
                     cases += 1;
                 }
             }

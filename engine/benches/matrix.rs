@@ -23,7 +23,12 @@ fn main() {
     let cluster = Cluster::from_texts([("synthetic.yaml", text.as_str())]);
     let parse = started.elapsed();
     let n = cluster.pods.len();
-    println!("cluster: {n} pods, {} policies, {} namespaces, {} KiB of YAML; parse + assemble {parse:.2?}", cluster.policies.len(), cluster.namespaces.len(), text.len() / 1024);
+    println!(
+        "cluster: {n} pods, {} policies, {} namespaces, {} KiB of YAML; parse + assemble {parse:.2?}",
+        cluster.policies.len(),
+        cluster.namespaces.len(),
+        text.len() / 1024
+    );
 
     let (port, protocol) = (80, Protocol::Tcp);
     // Repeat the fast path until it has run for a while, for a stable per-run figure.

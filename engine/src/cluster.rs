@@ -97,9 +97,16 @@ impl Cluster {
             let key = object.key();
             if let Some(previous) = latest.get(&key) {
                 diags.push(
-                    Diagnostic::warning("duplicate-object", format!("{} `{}` is defined more than once; the last definition wins", key.0, display_key(&key)))
-                        .at(object.span())
-                        .help(format!("the earlier definition starts at {}", self.sources.location(previous.span()))),
+                    Diagnostic::warning(
+                        "duplicate-object",
+                        format!(
+                            "{} `{}` is defined more than once; the last definition wins",
+                            key.0,
+                            display_key(&key)
+                        ),
+                    )
+                    .at(object.span())
+                    .help(format!("the earlier definition starts at {}", self.sources.location(previous.span()))),
                 );
             }
             latest.insert(key, object);
@@ -118,8 +125,15 @@ impl Cluster {
                 Object::Pod(pod) => {
                     if pod.kind == PodKind::Pod && matches!(pod.phase.as_deref(), Some("Succeeded" | "Failed")) {
                         diags.push(
-                            Diagnostic::note("terminal-pod", format!("pod `{}` is {}; it takes no part in networking", pod.meta.name, pod.phase.as_deref().unwrap_or("")))
-                                .at(pod.meta.span),
+                            Diagnostic::note(
+                                "terminal-pod",
+                                format!(
+                                    "pod `{}` is {}; it takes no part in networking",
+                                    pod.meta.name,
+                                    pod.phase.as_deref().unwrap_or("")
+                                ),
+                            )
+                            .at(pod.meta.span),
                         );
                         continue;
                     }
@@ -163,14 +177,18 @@ impl Cluster {
         self.namespaces = namespaces.into_values().collect();
         self.namespace_index = self.namespaces.iter().enumerate().map(|(i, ns)| (ns.name.clone(), i)).collect();
         self.pod_index = pods.iter().enumerate().map(|(i, p)| (p.id.clone(), i)).collect();
-        self.pod_namespace = pods.iter().map(|p| self.namespace_index.get(&p.namespace).copied().unwrap_or(0)).collect();
+        self.pod_namespace =
+            pods.iter().map(|p| self.namespace_index.get(&p.namespace).copied().unwrap_or(0)).collect();
         for (i, pod) in pods.iter().enumerate() {
             for ip in &pod.ips {
                 if let Some(&other) = self.ip_index.get(ip) {
                     diags.push(
-                        Diagnostic::warning("duplicate-ip", format!("pods `{}` and `{}` both report IP `{ip}`", pods[other].id, pod.id))
-                            .at(pod.span)
-                            .help("flows from or to this address are attributed to the first pod"),
+                        Diagnostic::warning(
+                            "duplicate-ip",
+                            format!("pods `{}` and `{}` both report IP `{ip}`", pods[other].id, pod.id),
+                        )
+                        .at(pod.span)
+                        .help("flows from or to this address are attributed to the first pod"),
                     );
                 } else {
                     self.ip_index.insert(*ip, i);
@@ -191,7 +209,11 @@ impl Cluster {
 
     /// A pod by `namespace/name` (or `name` in `default`).
     pub fn find_pod(&self, id: &str) -> Option<PodIdx> {
-        if id.contains('/') { self.pod_index.get(id).copied() } else { self.pod_index.get(&format!("default/{id}")).copied() }
+        if id.contains('/') {
+            self.pod_index.get(id).copied()
+        } else {
+            self.pod_index.get(&format!("default/{id}")).copied()
+        }
     }
 
     pub fn pod_by_ip(&self, ip: IpAddr) -> Option<PodIdx> {

@@ -15,6 +15,7 @@
 
 pub mod cluster;
 pub mod diagnostic;
+pub mod examples;
 pub mod model;
 pub mod parse;
 pub mod query;
@@ -22,6 +23,6 @@ pub mod render;
 pub mod source;
 pub mod synth;
 
-pub use diagnostic::{Diagnostic, Severity};
 pub use cluster::{Cluster, EndpointId, PodIdx, PolicyIdx};
+pub use diagnostic::{Diagnostic, Severity};
 pub use source::{FileId, Location, SourceFile, Sources, Span};

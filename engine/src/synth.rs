@@ -19,7 +19,7 @@ impl Rng {
     pub fn new(seed: u64) -> Self {
         Rng(seed)
     }
-    pub fn next(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -28,7 +28,7 @@ impl Rng {
     }
     /// Uniform in `0..n` (n > 0).
     pub fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
+        (self.next_u64() % n.max(1) as u64) as usize
     }
     /// True with probability `percent`/100.
     pub fn chance(&mut self, percent: usize) -> bool {
@@ -110,9 +110,16 @@ fn selector(rng: &mut Rng, keys: &[(&str, &[&str])]) -> String {
     let (key, values) = keys[rng.below(keys.len())];
     match rng.below(6) {
         0 => "{}".into(),
-        1 => format!("{{matchExpressions: [{{key: {key}, operator: In, values: [{}, {}]}}]}}", rng.pick(values), rng.pick(values)),
+        1 => format!(
+            "{{matchExpressions: [{{key: {key}, operator: In, values: [{}, {}]}}]}}",
+            rng.pick(values),
+            rng.pick(values)
+        ),
         2 => format!("{{matchExpressions: [{{key: {key}, operator: NotIn, values: [{}]}}]}}", rng.pick(values)),
-        3 => format!("{{matchExpressions: [{{key: {key}, operator: {}}}]}}", if rng.chance(50) { "Exists" } else { "DoesNotExist" }),
+        3 => format!(
+            "{{matchExpressions: [{{key: {key}, operator: {}}}]}}",
+            if rng.chance(50) { "Exists" } else { "DoesNotExist" }
+        ),
         _ => format!("{{matchLabels: {{{key}: {}}}}}", rng.pick(values)),
     }
 }
@@ -132,7 +139,11 @@ fn peer(rng: &mut Rng, namespaces: usize) -> String {
     match rng.below(5) {
         0 => format!("{{podSelector: {}}}", pod_selector(rng)),
         1 => format!("{{namespaceSelector: {}}}", namespace_selector(rng, namespaces)),
-        2 => format!("{{namespaceSelector: {}, podSelector: {}}}", namespace_selector(rng, namespaces), pod_selector(rng)),
+        2 => format!(
+            "{{namespaceSelector: {}, podSelector: {}}}",
+            namespace_selector(rng, namespaces),
+            pod_selector(rng)
+        ),
         3 => {
             let a = rng.below(2);
             if rng.chance(50) {

@@ -38,7 +38,8 @@ items:
 - {apiVersion: v1, kind: Namespace, metadata: {name: prod, labels: {team: a}}}
 "#;
 
-const PUNCTUATION: &[char] = &[':', '-', '{', '}', '[', ']', '&', '*', '!', '|', '>', '\'', '"', '#', '\t', '\n', ' ', '%', '@', '`', 'é'];
+const PUNCTUATION: &[char] =
+    &[':', '-', '{', '}', '[', ']', '&', '*', '!', '|', '>', '\'', '"', '#', '\t', '\n', ' ', '%', '@', '`', 'é'];
 
 fn evaluate(text: &str) {
     let cluster = Cluster::from_texts([("fuzz.yaml", text)]);

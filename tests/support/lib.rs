@@ -169,7 +169,15 @@ impl Scenario {
             let all: Vec<String> = cluster
                 .diagnostics
                 .iter()
-                .map(|d| format!("  {} {} at {:?}: {}", d.severity, d.code, d.span.map(|s| cluster.sources.location(s).to_string()), d.message))
+                .map(|d| {
+                    format!(
+                        "  {} {} at {:?}: {}",
+                        d.severity,
+                        d.code,
+                        d.span.map(|s| cluster.sources.location(s).to_string()),
+                        d.message
+                    )
+                })
                 .collect();
             failures.push(format!("diagnostics: expected {expected:?}\n  got {actual:?}\n{}", all.join("\n")));
         }
@@ -216,7 +224,11 @@ fn check_flow(cluster: &Cluster, f: &ExpectedFlow) -> Result<(), String> {
             problems.push(format!("deniedAt = {actual}, expected {side}"));
         }
     }
-    if problems.is_empty() { Ok(()) } else { Err(format!("{what}: {}\n  engine says: {}", problems.join("; "), explanation.summary)) }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("{what}: {}\n  engine says: {}", problems.join("; "), explanation.summary))
+    }
 }
 
 /// Checks a truth table cell by cell with the reference evaluator, and, when every row and column is a
@@ -247,11 +259,18 @@ fn check_table(cluster: &Cluster, t: &TruthTable) -> Result<(), String> {
             let flow = Flow { from, to, port: PortRef::Number(t.port), protocol };
             let verdict = query::evaluate(cluster, &flow).map_err(|e| e.to_string())?;
             if verdict.allowed != expected {
-                wrong.push(format!("  {} -> {to_name}: expected {cell}; engine: {}", cells[0], verdict.explain(cluster).summary));
+                wrong.push(format!(
+                    "  {} -> {to_name}: expected {cell}; engine: {}",
+                    cells[0],
+                    verdict.explain(cluster).summary
+                ));
             }
             if let (EndpointId::Pod(s), EndpointId::Pod(d)) = (from, to) {
                 if fast.allowed[s][d] != verdict.allowed {
-                    wrong.push(format!("  {} -> {to_name}: fast matrix says {}, reference says {}", cells[0], fast.allowed[s][d], verdict.allowed));
+                    wrong.push(format!(
+                        "  {} -> {to_name}: fast matrix says {}, reference says {}",
+                        cells[0], fast.allowed[s][d], verdict.allowed
+                    ));
                 }
             }
         }

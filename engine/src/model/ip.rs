@@ -39,10 +39,7 @@ mod tests {
 
     #[test]
     fn except_carves_holes() {
-        let b = IpBlock {
-            cidr: "172.17.0.0/16".parse().unwrap(),
-            except: vec!["172.17.1.0/24".parse().unwrap()],
-        };
+        let b = IpBlock { cidr: "172.17.0.0/16".parse().unwrap(), except: vec!["172.17.1.0/24".parse().unwrap()] };
         assert!(b.contains("172.17.0.255".parse().unwrap()));
         assert!(!b.contains("172.17.1.0".parse().unwrap()));
         assert!(b.contains("172.17.2.0".parse().unwrap()));

@@ -11,6 +11,7 @@ use crate::source::Span;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 pub enum Direction {
     Ingress,
     Egress,
@@ -88,7 +89,10 @@ pub struct Peer {
 pub enum PeerKind {
     /// At least one selector is set. `pods` alone = pods of the policy's namespace; `namespaces` alone
     /// = every pod of the matching namespaces; both = pods matching `pods` in matching namespaces.
-    Selectors { pods: Option<LabelSelector>, namespaces: Option<LabelSelector> },
+    Selectors {
+        pods: Option<LabelSelector>,
+        namespaces: Option<LabelSelector>,
+    },
     IpBlock(IpBlock),
 }
 

@@ -5,6 +5,7 @@
 use serde::Serialize;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 pub enum Protocol {
     // Declared in name order: output lists protocols sorted by name.
     #[serde(rename = "SCTP")]

@@ -6,6 +6,7 @@ use super::ports::Protocol;
 
 /// The kind of object an endpoint comes from. A workload stands for the pods its template describes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 pub enum PodKind {
     Pod,
     Deployment,
@@ -48,6 +49,7 @@ impl PodKind {
 
 /// A `containers[].ports[]` entry; protocol defaults to TCP.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 pub struct ContainerPort {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,

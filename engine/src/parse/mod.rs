@@ -81,7 +81,8 @@ impl Object {
             Object::Service(s) => (s.meta.namespace.clone(), s.meta.name.clone()),
             Object::NetworkPolicy(p) => (Some(p.namespace.clone()), p.name.clone()),
         };
-        let ns = if matches!(self, Object::Namespace(_)) { String::new() } else { ns.unwrap_or_else(|| "default".into()) };
+        let ns =
+            if matches!(self, Object::Namespace(_)) { String::new() } else { ns.unwrap_or_else(|| "default".into()) };
         (self.kind(), ns, name)
     }
 
@@ -99,8 +100,11 @@ impl Object {
 pub fn parse_file(id: FileId, file: &SourceFile, diags: &mut Vec<Diagnostic>) -> Vec<Object> {
     if file.text.len() > MAX_FILE_BYTES {
         diags.push(
-            Diagnostic::error("limit-exceeded", format!("file `{}` is larger than {} MiB", file.name, MAX_FILE_BYTES >> 20))
-                .help("split the manifests into several files"),
+            Diagnostic::error(
+                "limit-exceeded",
+                format!("file `{}` is larger than {} MiB", file.name, MAX_FILE_BYTES >> 20),
+            )
+            .help("split the manifests into several files"),
         );
         return Vec::new();
     }

@@ -30,10 +30,12 @@ fn read_object(doc: &Node, implied: Option<(&str, &str)>, diags: &mut Vec<Diagno
     if r.mapping(doc, "document").is_none() {
         return;
     }
-    let field = |r: &mut Reader<'_>, name: &str, implied: Option<&str>| match (doc.get(name).filter(|n| !n.is_null()), implied) {
-        (None, Some(implied)) => Some(implied.to_string()),
-        _ => field_str(r, doc, name),
-    };
+    let field =
+        |r: &mut Reader<'_>, name: &str, implied: Option<&str>| match (doc.get(name).filter(|n| !n.is_null()), implied)
+        {
+            (None, Some(implied)) => Some(implied.to_string()),
+            _ => field_str(r, doc, name),
+        };
     let api_version = field(&mut r, "apiVersion", implied.map(|i| i.0));
     let kind = field(&mut r, "kind", implied.map(|i| i.1));
     let (Some(api_version), Some(kind)) = (api_version, kind) else { return };
@@ -55,9 +57,12 @@ fn read_object(doc: &Node, implied: Option<(&str, &str)>, diags: &mut Vec<Diagno
                 .map(Object::NetworkPolicy),
             other => {
                 r.push(
-                    Diagnostic::warning("unsupported-api-version", format!("`NetworkPolicy` of apiVersion `{other}` is not evaluated"))
-                        .at(doc.get("apiVersion").map_or(doc.span, |n| n.span))
-                        .help("moat evaluates `networking.k8s.io/v1` NetworkPolicy objects"),
+                    Diagnostic::warning(
+                        "unsupported-api-version",
+                        format!("`NetworkPolicy` of apiVersion `{other}` is not evaluated"),
+                    )
+                    .at(doc.get("apiVersion").map_or(doc.span, |n| n.span))
+                    .help("moat evaluates `networking.k8s.io/v1` NetworkPolicy objects"),
                 );
                 None
             }
@@ -66,17 +71,20 @@ fn read_object(doc: &Node, implied: Option<(&str, &str)>, diags: &mut Vec<Diagno
             Some(kind) => read_pod_object(&mut r, doc, kind).map(Object::Pod),
             None => {
                 r.push(
-                    Diagnostic::note("ignored-kind", format!("kind `{other}` does not affect NetworkPolicy and is ignored"))
-                        .at(doc.get("kind").map_or(doc.span, |n| n.span)),
+                    Diagnostic::note(
+                        "ignored-kind",
+                        format!("kind `{other}` does not affect NetworkPolicy and is ignored"),
+                    )
+                    .at(doc.get("kind").map_or(doc.span, |n| n.span)),
                 );
                 None
             }
         },
     };
-    if let Some(object) = object {
-        if r.errors() == before {
-            out.push(object);
-        }
+    if let Some(object) = object
+        && r.errors() == before
+    {
+        out.push(object);
     }
 }
 
@@ -145,9 +153,9 @@ pub fn read_meta(r: &mut Reader<'_>, doc: &Node, namespaced: bool) -> Option<Obj
 pub fn read_labels(r: &mut Reader<'_>, node: &Node, path: &str) -> crate::model::labels::Labels {
     let mut labels = r.string_map(node, path).unwrap_or_default();
     labels.retain(|key, value| {
-        let problem = names::label_key(key).map_err(|e| format!("label key `{key}`: {e}")).and_then(|()| {
-            names::label_value(value).map_err(|e| format!("label value `{value}`: {e}"))
-        });
+        let problem = names::label_key(key)
+            .map_err(|e| format!("label key `{key}`: {e}"))
+            .and_then(|()| names::label_value(value).map_err(|e| format!("label value `{value}`: {e}")));
         match problem {
             Ok(()) => true,
             Err(why) => {
@@ -166,7 +174,9 @@ fn read_pod_object(r: &mut Reader<'_>, doc: &Node, kind: PodKind) -> Option<PodO
     // Where the pod template lives for each kind.
     let template = match kind {
         PodKind::Pod => None,
-        PodKind::CronJob => spec.and_then(|s| s.get("jobTemplate")).and_then(|j| j.get("spec")).and_then(|s| s.get("template")),
+        PodKind::CronJob => {
+            spec.and_then(|s| s.get("jobTemplate")).and_then(|j| j.get("spec")).and_then(|s| s.get("template"))
+        }
         _ => spec.and_then(|s| s.get("template")),
     };
     let (labels, pod_spec) = match kind {
@@ -196,22 +206,30 @@ fn read_pod_object(r: &mut Reader<'_>, doc: &Node, kind: PodKind) -> Option<PodO
         .filter(|n| !n.is_null())
         .and_then(|n| r.bool(n, "spec.hostNetwork"))
         .unwrap_or(false);
-    let node_name = pod_spec.and_then(|s| s.get("nodeName")).filter(|n| !n.is_null()).and_then(|n| r.string(n, "spec.nodeName"));
+    let node_name =
+        pod_spec.and_then(|s| s.get("nodeName")).filter(|n| !n.is_null()).and_then(|n| r.string(n, "spec.nodeName"));
     let ports = pod_spec.map(|s| read_container_ports(r, s)).unwrap_or_default();
     let status = doc.get("status").filter(|_| kind == PodKind::Pod);
     let phase = status.and_then(|s| s.get("phase")).and_then(|n| n.as_str()).map(str::to_string);
     let mut ips: Vec<IpAddr> = Vec::new();
-    let ip_nodes = status
-        .and_then(|s| s.get("podIP"))
-        .into_iter()
-        .chain(status.and_then(|s| s.get("podIPs")).and_then(|n| r.seq(n, "status.podIPs")).unwrap_or_default().iter().filter_map(|p| p.get("ip")));
+    let ip_nodes = status.and_then(|s| s.get("podIP")).into_iter().chain(
+        status
+            .and_then(|s| s.get("podIPs"))
+            .and_then(|n| r.seq(n, "status.podIPs"))
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|p| p.get("ip")),
+    );
     for node in ip_nodes.filter(|n| !n.is_null()) {
         match node.as_str().map(str::parse::<IpAddr>) {
             Some(Ok(ip)) if !ips.contains(&ip) => ips.push(ip),
             Some(Ok(_)) => {}
             _ => r.push(
-                Diagnostic::warning("invalid-ip", format!("`{}` is not an IP address; it is ignored", node.as_str().unwrap_or("")))
-                    .at(node.span),
+                Diagnostic::warning(
+                    "invalid-ip",
+                    format!("`{}` is not an IP address; it is ignored", node.as_str().unwrap_or("")),
+                )
+                .at(node.span),
             ),
         }
     }
@@ -226,12 +244,18 @@ fn read_container_ports(r: &mut Reader<'_>, pod_spec: &Node) -> Vec<ContainerPor
         let list = container.get("ports").and_then(|n| r.seq(n, "ports")).unwrap_or_default();
         for (pi, port) in list.iter().enumerate() {
             let path = format!("spec.containers[{ci}].ports[{pi}]");
-            let number = port.get("containerPort").filter(|n| !n.is_null()).and_then(|n| r.int(n, &format!("{path}.containerPort")));
+            let number = port
+                .get("containerPort")
+                .filter(|n| !n.is_null())
+                .and_then(|n| r.int(n, &format!("{path}.containerPort")));
             let Some(number) = number.and_then(|n| u16::try_from(n).ok()).filter(|&n| n > 0) else {
                 r.push(
-                    Diagnostic::warning("invalid-port", format!("`{path}` has no valid `containerPort`; the port is ignored"))
-                        .at(port.span)
-                        .help("`containerPort` must be a number from 1 to 65535"),
+                    Diagnostic::warning(
+                        "invalid-port",
+                        format!("`{path}` has no valid `containerPort`; the port is ignored"),
+                    )
+                    .at(port.span)
+                    .help("`containerPort` must be a number from 1 to 65535"),
                 );
                 continue;
             };
@@ -240,7 +264,13 @@ fn read_container_ports(r: &mut Reader<'_>, pod_spec: &Node) -> Vec<ContainerPor
                 Some(p) => p.parse().ok(),
             };
             let Some(protocol) = protocol else {
-                r.push(Diagnostic::warning("invalid-protocol", format!("`{path}.protocol` is not TCP, UDP or SCTP; the port is ignored")).at(port.span));
+                r.push(
+                    Diagnostic::warning(
+                        "invalid-protocol",
+                        format!("`{path}.protocol` is not TCP, UDP or SCTP; the port is ignored"),
+                    )
+                    .at(port.span),
+                );
                 continue;
             };
             let name = port.get("name").and_then(|n| n.as_str()).map(str::to_string);
@@ -253,7 +283,8 @@ fn read_container_ports(r: &mut Reader<'_>, pod_spec: &Node) -> Vec<ContainerPor
 fn read_service(r: &mut Reader<'_>, doc: &Node) -> Option<ServiceObject> {
     let meta = read_meta(r, doc, true)?;
     let spec = doc.get("spec");
-    let selector = spec.and_then(|s| s.get("selector")).and_then(|n| r.string_map(n, "spec.selector")).unwrap_or_default();
+    let selector =
+        spec.and_then(|s| s.get("selector")).and_then(|n| r.string_map(n, "spec.selector")).unwrap_or_default();
     let ports = spec
         .and_then(|s| s.get("ports"))
         .and_then(|n| r.seq(n, "spec.ports"))
@@ -261,7 +292,8 @@ fn read_service(r: &mut Reader<'_>, doc: &Node) -> Option<ServiceObject> {
         .iter()
         .filter_map(|p| {
             let port = p.get("port").and_then(|n| n.as_str()).and_then(|s| s.parse().ok())?;
-            let protocol = p.get("protocol").and_then(|n| n.as_str()).map_or(Some(Protocol::Tcp), |s| s.parse().ok())?;
+            let protocol =
+                p.get("protocol").and_then(|n| n.as_str()).map_or(Some(Protocol::Tcp), |s| s.parse().ok())?;
             let name = p.get("name").and_then(|n| n.as_str()).map(str::to_string);
             Some(ContainerPort { name, port, protocol })
         })

@@ -30,9 +30,12 @@ pub fn read_network_policy(r: &mut Reader<'_>, doc: &Node, meta: ObjectMeta) -> 
         Some(spec) => spec,
         None => {
             r.push(
-                Diagnostic::warning("missing-field", "the policy has no `spec`; it selects every pod of its namespace and allows no ingress")
-                    .at(doc.span)
-                    .help("write `spec: {podSelector: {}}` to say this on purpose"),
+                Diagnostic::warning(
+                    "missing-field",
+                    "the policy has no `spec`; it selects every pod of its namespace and allows no ingress",
+                )
+                .at(doc.span)
+                .help("write `spec: {podSelector: {}}` to say this on purpose"),
             );
             &empty
         }
@@ -43,9 +46,12 @@ pub fn read_network_policy(r: &mut Reader<'_>, doc: &Node, meta: ObjectMeta) -> 
         None => {
             if !std::ptr::eq(spec, &empty) {
                 r.push(
-                    Diagnostic::warning("missing-field", "`spec.podSelector` is missing; it reads as `{}`, every pod of the namespace")
-                        .at(spec.span)
-                        .help("write `podSelector: {}` to select every pod on purpose"),
+                    Diagnostic::warning(
+                        "missing-field",
+                        "`spec.podSelector` is missing; it reads as `{}`, every pod of the namespace",
+                    )
+                    .at(spec.span)
+                    .help("write `podSelector: {}` to select every pod on purpose"),
                 );
             }
             (LabelSelector::default(), spec.span)
@@ -79,7 +85,10 @@ fn read_policy_types(r: &mut Reader<'_>, spec: &Node) -> ((bool, bool), bool) {
     let Some(node) = spec.get("policyTypes") else { return ((false, false), false) };
     let items = r.seq(node, "spec.policyTypes").unwrap_or_default();
     if items.len() > 2 {
-        r.push(Diagnostic::error("invalid-policy-type", "`spec.policyTypes` may not have more than two entries").at(node.span));
+        r.push(
+            Diagnostic::error("invalid-policy-type", "`spec.policyTypes` may not have more than two entries")
+                .at(node.span),
+        );
     }
     let (mut ingress, mut egress) = (false, false);
     for (i, item) in items.iter().enumerate() {
@@ -107,7 +116,8 @@ fn read_rules(r: &mut Reader<'_>, spec: &Node, direction: Direction) -> Option<V
         if r.strict_mapping(rule, &path, &[peers_field, "ports"]).is_none() {
             continue;
         }
-        let peers = rule.get(peers_field).map(|n| read_peers(r, n, &format!("{path}.{peers_field}"))).unwrap_or_default();
+        let peers =
+            rule.get(peers_field).map(|n| read_peers(r, n, &format!("{path}.{peers_field}"))).unwrap_or_default();
         let ports = rule.get("ports").map(|n| read_ports(r, n, &format!("{path}.ports"))).unwrap_or_default();
         rules.push(Rule { span: rule.span, peers, ports });
     }
@@ -135,9 +145,12 @@ fn read_peers(r: &mut Reader<'_>, node: &Node, path: &str) -> Vec<Peer> {
             }
             (_, _, Some(block)) if pods.is_some() || namespaces.is_some() => {
                 r.push(
-                    Diagnostic::error("invalid-peer", format!("`{path}` may not specify both `ipBlock` and another peer"))
-                        .at(block.span)
-                        .help("put the `ipBlock` in its own list item (`- ipBlock: ...`)"),
+                    Diagnostic::error(
+                        "invalid-peer",
+                        format!("`{path}` may not specify both `ipBlock` and another peer"),
+                    )
+                    .at(block.span)
+                    .help("put the `ipBlock` in its own list item (`- ipBlock: ...`)"),
                 );
                 continue;
             }
@@ -184,7 +197,13 @@ fn read_selector(r: &mut Reader<'_>, node: &Node, path: &str) -> Option<LabelSel
     (r.errors() == before).then_some(selector)
 }
 
-fn check_label(r: &mut Reader<'_>, text: &str, span: crate::source::Span, check: fn(&str) -> Result<(), String>, what: &str) {
+fn check_label(
+    r: &mut Reader<'_>,
+    text: &str,
+    span: crate::source::Span,
+    check: fn(&str) -> Result<(), String>,
+    what: &str,
+) {
     if let Err(why) = check(text) {
         r.push(Diagnostic::error("invalid-selector", format!("{what} `{text}` is invalid: {why}")).at(span));
     }
@@ -199,7 +218,11 @@ fn read_requirement(r: &mut Reader<'_>, expr: &Node, path: &str) -> Option<Requi
         Some(op) => match Operator::try_from(op.as_str()) {
             Ok(op) => Some(op),
             Err(why) => {
-                r.push(Diagnostic::error("invalid-selector", why).at(op_node.map_or(expr.span, |n| n.span)).label("unknown operator"));
+                r.push(
+                    Diagnostic::error("invalid-selector", why)
+                        .at(op_node.map_or(expr.span, |n| n.span))
+                        .label("unknown operator"),
+                );
                 None
             }
         },
@@ -222,17 +245,23 @@ fn read_requirement(r: &mut Reader<'_>, expr: &Node, path: &str) -> Option<Requi
     let span = values_node.map_or(expr.span, |n| n.span);
     if operator.needs_values() && values.is_empty() {
         r.push(
-            Diagnostic::error("invalid-selector", format!("operator `{operator:?}` needs at least one value at `{path}.values`"))
-                .at(span)
-                .help("list the values, or use `Exists` / `DoesNotExist`"),
+            Diagnostic::error(
+                "invalid-selector",
+                format!("operator `{operator:?}` needs at least one value at `{path}.values`"),
+            )
+            .at(span)
+            .help("list the values, or use `Exists` / `DoesNotExist`"),
         );
         return None;
     }
     if !operator.needs_values() && !values.is_empty() {
         r.push(
-            Diagnostic::error("invalid-selector", format!("operator `{operator:?}` takes no values, but `{path}.values` has some"))
-                .at(span)
-                .help("remove `values`, or use `In` / `NotIn`"),
+            Diagnostic::error(
+                "invalid-selector",
+                format!("operator `{operator:?}` takes no values, but `{path}.values` has some"),
+            )
+            .at(span)
+            .help("remove `values`, or use `In` / `NotIn`"),
         );
         return None;
     }
@@ -273,7 +302,12 @@ fn read_port(r: &mut Reader<'_>, entry: &Node, path: &str) -> Option<PortRule> {
     let spec = match present("port") {
         None => {
             if let Some((_, span)) = end_port {
-                port_error(r, span, format!("`{path}.endPort` may not be specified when `port` is not specified"), "add a numeric `port` where the range starts");
+                port_error(
+                    r,
+                    span,
+                    format!("`{path}.endPort` may not be specified when `port` is not specified"),
+                    "add a numeric `port` where the range starts",
+                );
             }
             Some(PortSpec::All)
         }
@@ -281,15 +315,30 @@ fn read_port(r: &mut Reader<'_>, entry: &Node, path: &str) -> Option<PortRule> {
             Value::Scalar(s) if s.plain && s.text.parse::<i64>().is_ok() => {
                 let port = s.text.parse::<i64>().unwrap_or(0);
                 if !(1..=65535).contains(&port) {
-                    port_error(r, node.span, format!("`{path}.port` must be between 1 and 65535, inclusive, not {port}"), "use a port number from 1 to 65535");
+                    port_error(
+                        r,
+                        node.span,
+                        format!("`{path}.port` must be between 1 and 65535, inclusive, not {port}"),
+                        "use a port number from 1 to 65535",
+                    );
                 }
                 let end = match end_port {
                     None => port,
                     Some((end, span)) => {
                         if end < port {
-                            port_error(r, span, format!("`{path}.endPort` ({end}) must be greater than or equal to `port` ({port})"), "swap the numbers, or drop `endPort` for a single port");
+                            port_error(
+                                r,
+                                span,
+                                format!("`{path}.endPort` ({end}) must be greater than or equal to `port` ({port})"),
+                                "swap the numbers, or drop `endPort` for a single port",
+                            );
                         } else if end > 65535 {
-                            port_error(r, span, format!("`{path}.endPort` must be between 1 and 65535, inclusive, not {end}"), "use a port number from 1 to 65535");
+                            port_error(
+                                r,
+                                span,
+                                format!("`{path}.endPort` must be between 1 and 65535, inclusive, not {end}"),
+                                "use a port number from 1 to 65535",
+                            );
                         }
                         end
                     }
@@ -299,10 +348,20 @@ fn read_port(r: &mut Reader<'_>, entry: &Node, path: &str) -> Option<PortRule> {
             Value::Scalar(_) => {
                 let name = r.string(node, &format!("{path}.port"))?;
                 if let Err(why) = names::port_name(&name) {
-                    port_error(r, node.span, format!("`{path}.port` `{name}` is not a valid port number or name: {why}"), "use a number, or the `name` of a container port");
+                    port_error(
+                        r,
+                        node.span,
+                        format!("`{path}.port` `{name}` is not a valid port number or name: {why}"),
+                        "use a number, or the `name` of a container port",
+                    );
                 }
                 if let Some((_, span)) = end_port {
-                    port_error(r, span, format!("`{path}.endPort` may not be specified when `port` is non-numeric"), "named ports cannot start a range; use a numeric `port`");
+                    port_error(
+                        r,
+                        span,
+                        format!("`{path}.endPort` may not be specified when `port` is non-numeric"),
+                        "named ports cannot start a range; use a numeric `port`",
+                    );
                 }
                 Some(PortSpec::Named(name))
             }
@@ -331,9 +390,12 @@ fn read_ip_block(r: &mut Reader<'_>, node: &Node, path: &str) -> Option<IpBlock>
             let same_family = matches!((cidr, net), (IpNet::V4(_), IpNet::V4(_)) | (IpNet::V6(_), IpNet::V6(_)));
             if !same_family || net.prefix_len() <= cidr.prefix_len() || !cidr.contains(&net.network()) {
                 r.push(
-                    Diagnostic::error("except-outside-cidr", format!("`{path}.except[{i}]` `{net}` must be a strict subset of `cidr` `{cidr}`"))
-                        .at(item.span)
-                        .help("each `except` range must lie inside `cidr` and be smaller than it"),
+                    Diagnostic::error(
+                        "except-outside-cidr",
+                        format!("`{path}.except[{i}]` `{net}` must be a strict subset of `cidr` `{cidr}`"),
+                    )
+                    .at(item.span)
+                    .help("each `except` range must lie inside `cidr` and be smaller than it"),
                 );
                 continue;
             }
@@ -351,9 +413,16 @@ fn read_cidr(r: &mut Reader<'_>, node: &Node, path: &str) -> Option<IpNet> {
             let masked = net.trunc();
             if masked != net {
                 r.push(
-                    Diagnostic::warning("cidr-host-bits", format!("`{text}` has host bits set; it is read as `{masked}`"))
-                        .at(node.span)
-                        .help(format!("write `{masked}`, or `{}/{}` for the single address", net.addr(), net.max_prefix_len())),
+                    Diagnostic::warning(
+                        "cidr-host-bits",
+                        format!("`{text}` has host bits set; it is read as `{masked}`"),
+                    )
+                    .at(node.span)
+                    .help(format!(
+                        "write `{masked}`, or `{}/{}` for the single address",
+                        net.addr(),
+                        net.max_prefix_len()
+                    )),
                 );
             }
             Some(masked)
@@ -364,7 +433,11 @@ fn read_cidr(r: &mut Reader<'_>, node: &Node, path: &str) -> Option<IpNet> {
             } else {
                 "write an address and a prefix length, e.g. `10.0.0.0/16` or `2001:db8::/64`".into()
             };
-            r.push(Diagnostic::error("invalid-cidr", format!("`{path}` `{text}` is not a valid CIDR")).at(node.span).help(help));
+            r.push(
+                Diagnostic::error("invalid-cidr", format!("`{path}` `{text}` is not a valid CIDR"))
+                    .at(node.span)
+                    .help(help),
+            );
             None
         }
     }

@@ -25,7 +25,9 @@ pub fn yaml11_reading(text: &str) -> Option<String> {
     let numeric = text.trim_start_matches(['-', '+']);
     let looks_numeric = !numeric.is_empty()
         && numeric.bytes().next().is_some_and(|b| b.is_ascii_digit() || b == b'.')
-        && numeric.bytes().all(|b| b.is_ascii_hexdigit() || matches!(b, b'.' | b'_' | b'x' | b'o' | b'e' | b'E' | b'+' | b'-'))
+        && numeric
+            .bytes()
+            .all(|b| b.is_ascii_hexdigit() || matches!(b, b'.' | b'_' | b'x' | b'o' | b'e' | b'E' | b'+' | b'-'))
         && (text.parse::<f64>().is_ok() || text.parse::<i64>().is_ok() || numeric.starts_with("0x"));
     looks_numeric.then(|| format!("the number `{text}`"))
 }
@@ -111,18 +113,18 @@ impl<'d> Reader<'d> {
     pub fn string(&mut self, node: &Node, path: &str) -> Option<String> {
         match &node.value {
             Value::Scalar(s) => {
-                if s.plain {
-                    if let Some(reading) = yaml11_reading(&s.text) {
-                        self.push(
-                            Diagnostic::warning(
-                                "yaml-bool",
-                                format!("unquoted `{}` at `{path}` is {reading} to Kubernetes, not a string", s.text),
-                            )
-                            .at(node.span)
-                            .label("moat reads this as a string")
-                            .help(format!("quote it: \"{}\"; kubectl would reject the object as written", s.text)),
-                        );
-                    }
+                if s.plain
+                    && let Some(reading) = yaml11_reading(&s.text)
+                {
+                    self.push(
+                        Diagnostic::warning(
+                            "yaml-bool",
+                            format!("unquoted `{}` at `{path}` is {reading} to Kubernetes, not a string", s.text),
+                        )
+                        .at(node.span)
+                        .label("moat reads this as a string")
+                        .help(format!("quote it: \"{}\"; kubectl would reject the object as written", s.text)),
+                    );
                 }
                 Some(s.text.clone())
             }

@@ -42,10 +42,9 @@ pub struct Scalar {
 impl Node {
     pub fn get(&self, key: &str) -> Option<&Node> {
         match &self.value {
-            Value::Map(entries) => entries
-                .iter()
-                .find(|(k, _)| matches!(&k.value, Value::Scalar(s) if s.text == key))
-                .map(|(_, v)| v),
+            Value::Map(entries) => {
+                entries.iter().find(|(k, _)| matches!(&k.value, Value::Scalar(s) if s.text == key)).map(|(_, v)| v)
+            }
             _ => None,
         }
     }
@@ -81,7 +80,7 @@ pub fn parse_documents(id: FileId, file: &SourceFile, diags: &mut Vec<Diagnostic
             Ok(()) => docs.append(&mut builder.docs),
             Err(err) => {
                 docs.append(&mut builder.docs);
-                diags.push(err);
+                diags.push(*err);
             }
         }
     }
@@ -94,8 +93,7 @@ fn document_chunks(text: &str) -> Vec<(usize, &str)> {
     let mut chunks = Vec::new();
     let (mut start, mut start_line, mut offset) = (0, 1, 0);
     for (i, line) in text.split_inclusive('\n').enumerate() {
-        let is_marker = line.starts_with("---")
-            && line[3..].chars().next().is_none_or(|c| c.is_whitespace());
+        let is_marker = line.starts_with("---") && line[3..].chars().next().is_none_or(|c| c.is_whitespace());
         if is_marker && offset > start {
             chunks.push((start_line, &text[start..offset]));
             start = offset;
@@ -124,15 +122,7 @@ struct Builder<'a> {
 
 impl<'a> Builder<'a> {
     fn new(file_id: FileId, file: &'a SourceFile, first_line: usize) -> Self {
-        Builder {
-            file_id,
-            file,
-            first_line,
-            stack: Vec::new(),
-            anchors: HashMap::new(),
-            nodes: 0,
-            docs: Vec::new(),
-        }
+        Builder { file_id, file, first_line, stack: Vec::new(), anchors: HashMap::new(), nodes: 0, docs: Vec::new() }
     }
 
     /// Byte offset in the whole file of a chunk-relative marker.
@@ -159,10 +149,10 @@ impl<'a> Builder<'a> {
             ))
     }
 
-    fn run(&mut self, chunk: &str) -> Result<(), Diagnostic> {
+    fn run(&mut self, chunk: &str) -> Result<(), Box<Diagnostic>> {
         let mut parser = Parser::new_from_str(chunk).keep_tags(true);
         while let Some(event) = parser.next_event() {
-            let (event, span) = event.map_err(|e| self.syntax_error(&e))?;
+            let (event, span) = event.map_err(|e| Box::new(self.syntax_error(&e)))?;
             let span = self.span(span);
             match event {
                 Event::DocumentStart(_) => {
@@ -181,11 +171,11 @@ impl<'a> Builder<'a> {
                 }
                 Event::Alias(id) => {
                     let node = self.anchors.get(&id).cloned().ok_or_else(|| {
-                        Diagnostic::error("yaml-syntax", "malformed document: unknown alias").at(span)
+                        Box::new(Diagnostic::error("yaml-syntax", "malformed document: unknown alias").at(span))
                     })?;
                     self.nodes += count_nodes(&node);
                     if self.nodes > MAX_NODES {
-                        return Err(self.limit_error(span.start, "too many nodes after expanding aliases"));
+                        return Err(Box::new(self.limit_error(span.start, "too many nodes after expanding aliases")));
                     }
                     self.complete(Node { span, value: node.value }, 0)?;
                 }
@@ -213,18 +203,18 @@ impl<'a> Builder<'a> {
         Ok(())
     }
 
-    fn open(&mut self, at: usize) -> Result<(), Diagnostic> {
+    fn open(&mut self, at: usize) -> Result<(), Box<Diagnostic>> {
         if self.stack.len() >= MAX_DEPTH {
-            return Err(self.limit_error(at, "nesting too deep"));
+            return Err(Box::new(self.limit_error(at, "nesting too deep")));
         }
         Ok(())
     }
 
     /// Attaches a finished node to its parent, or makes it a document.
-    fn complete(&mut self, mut node: Node, anchor: usize) -> Result<(), Diagnostic> {
+    fn complete(&mut self, mut node: Node, anchor: usize) -> Result<(), Box<Diagnostic>> {
         self.nodes += 1;
         if self.nodes > MAX_NODES {
-            return Err(self.limit_error(node.span.start, "too many nodes"));
+            return Err(Box::new(self.limit_error(node.span.start, "too many nodes")));
         }
         if anchor != 0 {
             self.anchors.insert(anchor, node.clone());

@@ -13,10 +13,10 @@ impl BitSet {
 
     pub fn full(len: usize) -> Self {
         let mut set = BitSet { words: vec![u64::MAX; len.div_ceil(64)], len };
-        if len % 64 != 0 {
-            if let Some(last) = set.words.last_mut() {
-                *last = (1u64 << (len % 64)) - 1;
-            }
+        if !len.is_multiple_of(64)
+            && let Some(last) = set.words.last_mut()
+        {
+            *last = (1u64 << (len % 64)) - 1;
         }
         set
     }

@@ -16,12 +16,7 @@ pub struct PodPolicies {
 
 pub fn policies_of_pod(cluster: &Cluster, pod: PodIdx) -> PodPolicies {
     let of = |direction| {
-        cluster
-            .policies
-            .iter()
-            .filter(|p| p.isolates(direction) && selects(cluster, p, pod))
-            .map(|p| p.id())
-            .collect()
+        cluster.policies.iter().filter(|p| p.isolates(direction) && selects(cluster, p, pod)).map(|p| p.id()).collect()
     };
     PodPolicies { pod: cluster.pods[pod].id.clone(), ingress: of(Direction::Ingress), egress: of(Direction::Egress) }
 }

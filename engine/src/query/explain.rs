@@ -11,6 +11,7 @@ use crate::model::ports::Protocol;
 use crate::source::Location;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 pub struct Explanation {
     pub from: String,
     pub to: String,
@@ -28,6 +29,7 @@ pub struct Explanation {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 pub struct SideExplanation {
     pub direction: Direction,
     /// The endpoint whose policies decide this side.
@@ -40,12 +42,14 @@ pub struct SideExplanation {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 pub struct PolicyMention {
     pub policy: String,
     pub location: Location,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 pub struct RuleExplanation {
     pub policy: String,
     /// `ingress[0]`, `egress[2]`.
@@ -62,6 +66,7 @@ pub struct RuleExplanation {
 
 /// A peer or port entry of a rule.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 pub struct Element {
     /// `from[1]`, `ports[0]`, or `from` / `ports` for an absent list.
     pub field: String,
@@ -115,7 +120,9 @@ fn summary(cluster: &Cluster, v: &Verdict) -> String {
     );
     match v.shortcut {
         Some(Shortcut::SamePod) => return format!("allowed: {flow}: traffic from a pod to itself is always allowed"),
-        Some(Shortcut::NodeLocal) => return format!("allowed: {flow}: traffic between a pod and its own node is always allowed"),
+        Some(Shortcut::NodeLocal) => {
+            return format!("allowed: {flow}: traffic between a pod and its own node is always allowed");
+        }
         None => {}
     }
     let side_text = |s: &Side| match s.status {
@@ -123,7 +130,8 @@ fn summary(cluster: &Cluster, v: &Verdict) -> String {
         SideStatus::HostNetwork => "hostNetwork (never selected)".to_string(),
         SideStatus::NotIsolated => format!("not isolated for {}", s.direction.as_str()),
         SideStatus::Isolated if s.allowed => {
-            let by: Vec<String> = s.rules.iter().filter(|r| r.allows()).map(|r| rule_name(cluster, r, s.direction)).collect();
+            let by: Vec<String> =
+                s.rules.iter().filter(|r| r.allows()).map(|r| rule_name(cluster, r, s.direction)).collect();
             format!("{} allowed by {}", s.direction.as_str(), by.join(", "))
         }
         SideStatus::Isolated => {
@@ -155,11 +163,19 @@ fn explain_side(cluster: &Cluster, v: &Verdict, side: &Side) -> SideExplanation 
             let mut matched = Vec::new();
             let mut missed = Vec::new();
             match &r.peer {
-                Ok(None) => matched.push(Element { field: peers_field.into(), location: None, text: format!("no `{peers_field}` list: every peer") }),
+                Ok(None) => matched.push(Element {
+                    field: peers_field.into(),
+                    location: None,
+                    text: format!("no `{peers_field}` list: every peer"),
+                }),
                 Ok(Some(i)) => matched.push(Element {
                     field: format!("{peers_field}[{i}]"),
                     location: Some(loc(rule.peers[*i].span)),
-                    text: format!("{} matches {}", describe_peer(policy, &rule.peers[*i]), cluster.endpoint_name(other)),
+                    text: format!(
+                        "{} matches {}",
+                        describe_peer(policy, &rule.peers[*i]),
+                        cluster.endpoint_name(other)
+                    ),
                 }),
                 Err(misses) => missed.extend(misses.iter().map(|(i, why)| Element {
                     field: format!("{peers_field}[{i}]"),
@@ -168,7 +184,11 @@ fn explain_side(cluster: &Cluster, v: &Verdict, side: &Side) -> SideExplanation 
                 })),
             }
             match &r.port {
-                Ok(None) => matched.push(Element { field: "ports".into(), location: None, text: "no `ports` list: every port and protocol".into() }),
+                Ok(None) => matched.push(Element {
+                    field: "ports".into(),
+                    location: None,
+                    text: "no `ports` list: every port and protocol".into(),
+                }),
                 Ok(Some(i)) => matched.push(Element {
                     field: format!("ports[{i}]"),
                     location: Some(loc(rule.ports[*i].span)),
@@ -212,7 +232,8 @@ pub fn describe_peer(policy: &NetworkPolicy, peer: &Peer) -> String {
     match &peer.kind {
         PeerKind::IpBlock(block) => format!("ipBlock `{}`", block.describe()),
         PeerKind::Selectors { pods, namespaces } => {
-            let pods_text = pods.as_ref().map_or("every pod".to_string(), |s| format!("pods matching `{}`", s.describe()));
+            let pods_text =
+                pods.as_ref().map_or("every pod".to_string(), |s| format!("pods matching `{}`", s.describe()));
             match namespaces {
                 None => format!("{pods_text} in namespace `{}`", policy.namespace),
                 Some(ns) if ns.is_empty() => format!("{pods_text} in every namespace"),
@@ -229,14 +250,22 @@ fn labels_text(labels: &crate::model::labels::Labels) -> String {
     labels.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(",")
 }
 
-fn peer_mismatch_text(cluster: &Cluster, policy: &NetworkPolicy, peer: &Peer, other: EndpointId, why: &PeerMismatch) -> String {
+fn peer_mismatch_text(
+    cluster: &Cluster,
+    policy: &NetworkPolicy,
+    peer: &Peer,
+    other: EndpointId,
+    why: &PeerMismatch,
+) -> String {
     let name = cluster.endpoint_name(other);
     let ip = match other {
         EndpointId::External(ip) => ip.to_string(),
         EndpointId::Pod(p) => cluster.pods[p].ips.iter().map(ToString::to_string).collect::<Vec<_>>().join(", "),
     };
     match (why, other, &peer.kind) {
-        (PeerMismatch::NotAPod, _, _) => format!("{}: `{name}` is not a pod of the cluster", describe_peer(policy, peer)),
+        (PeerMismatch::NotAPod, _, _) => {
+            format!("{}: `{name}` is not a pod of the cluster", describe_peer(policy, peer))
+        }
         (PeerMismatch::HostNetwork, _, _) => format!("`{name}` uses the host network; selectors never match it"),
         (PeerMismatch::OtherNamespace, EndpointId::Pod(p), _) => format!(
             "`{name}` is in namespace `{}`; a `podSelector` without `namespaceSelector` only selects pods in `{}`",
@@ -244,10 +273,19 @@ fn peer_mismatch_text(cluster: &Cluster, policy: &NetworkPolicy, peer: &Peer, ot
         ),
         (PeerMismatch::NamespaceSelector, EndpointId::Pod(p), PeerKind::Selectors { namespaces: Some(sel), .. }) => {
             let ns = cluster.pod_namespace(p);
-            format!("namespace `{}` ({}) does not match namespaceSelector `{}`", ns.name, labels_text(&ns.labels), sel.describe())
+            format!(
+                "namespace `{}` ({}) does not match namespaceSelector `{}`",
+                ns.name,
+                labels_text(&ns.labels),
+                sel.describe()
+            )
         }
         (PeerMismatch::PodSelector, EndpointId::Pod(p), PeerKind::Selectors { pods: Some(sel), .. }) => {
-            format!("`{name}` ({}) does not match podSelector `{}`", labels_text(&cluster.pods[p].labels), sel.describe())
+            format!(
+                "`{name}` ({}) does not match podSelector `{}`",
+                labels_text(&cluster.pods[p].labels),
+                sel.describe()
+            )
         }
         (PeerMismatch::NoIp, _, _) => format!("`{name}` has no IP address, so no ipBlock matches it"),
         (PeerMismatch::NotInCidr, _, PeerKind::IpBlock(b)) => format!("`{ip}` is outside ipBlock `{}`", b.cidr),
@@ -263,7 +301,9 @@ fn port_mismatch_text(cluster: &Cluster, v: &Verdict, entry: &str, why: &PortMis
     match why {
         PortMismatch::Protocol => format!("{entry}: the flow is {}", v.flow.protocol),
         PortMismatch::OutOfRange => format!("{entry} does not include {}/{}", v.flow.protocol, v.port),
-        PortMismatch::NameNotDeclared => format!("{entry}: `{dst}` declares no such {} container port", v.flow.protocol),
+        PortMismatch::NameNotDeclared => {
+            format!("{entry}: `{dst}` declares no such {} container port", v.flow.protocol)
+        }
         PortMismatch::NameOtherNumber(numbers) => {
             let n: Vec<String> = numbers.iter().map(ToString::to_string).collect();
             format!("{entry} is {} on `{dst}`, not {}", n.join(", "), v.port)

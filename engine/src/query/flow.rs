@@ -20,7 +20,11 @@ impl std::str::FromStr for PortRef {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
         match s.parse::<u32>() {
-            Ok(n) => u16::try_from(n).ok().filter(|&n| n > 0).map(PortRef::Number).ok_or_else(|| format!("port `{s}` is out of range 1-65535")),
+            Ok(n) => u16::try_from(n)
+                .ok()
+                .filter(|&n| n > 0)
+                .map(PortRef::Number)
+                .ok_or_else(|| format!("port `{s}` is out of range 1-65535")),
             Err(_) => Ok(PortRef::Name(s.to_string())),
         }
     }
@@ -53,6 +57,7 @@ impl std::fmt::Display for QueryError {
 /// Connections that need no policy at all.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 pub enum Shortcut {
     /// A pod can always reach itself.
     SamePod,
@@ -63,6 +68,7 @@ pub enum Shortcut {
 /// How one side of the flow is governed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 pub enum SideStatus {
     /// An address outside the cluster's pods: NetworkPolicy does not apply to it.
     External,
@@ -150,7 +156,11 @@ fn subject_and_peer(from: EndpointId, to: EndpointId, direction: Direction) -> (
 }
 
 /// The status of a side, and the policies isolating it with their rules of that direction.
-fn isolating<'c>(cluster: &'c Cluster, subject: EndpointId, direction: Direction) -> (SideStatus, Vec<(PolicyIdx, &'c NetworkPolicy)>) {
+fn isolating(
+    cluster: &Cluster,
+    subject: EndpointId,
+    direction: Direction,
+) -> (SideStatus, Vec<(PolicyIdx, &NetworkPolicy)>) {
     let EndpointId::Pod(pod) = subject else { return (SideStatus::External, vec![]) };
     if cluster.pods[pod].host_network {
         return (SideStatus::HostNetwork, vec![]);
@@ -214,7 +224,10 @@ pub fn connections(cluster: &Cluster, from: EndpointId, to: EndpointId) -> PortS
 
 /// The index of the first item that matches (`None` for an empty list, which matches everything), or
 /// every item's reason for not matching.
-fn first_match<T, E>(items: &[T], mut check: impl FnMut(&T) -> Result<(), E>) -> Result<Option<usize>, Vec<(usize, E)>> {
+fn first_match<T, E>(
+    items: &[T],
+    mut check: impl FnMut(&T) -> Result<(), E>,
+) -> Result<Option<usize>, Vec<(usize, E)>> {
     if items.is_empty() {
         return Ok(None);
     }

@@ -35,7 +35,12 @@ pub enum PeerMismatch {
 }
 
 /// Matches a rule peer against an endpoint.
-pub fn match_peer(cluster: &Cluster, policy: &NetworkPolicy, peer: &Peer, endpoint: EndpointId) -> Result<(), PeerMismatch> {
+pub fn match_peer(
+    cluster: &Cluster,
+    policy: &NetworkPolicy,
+    peer: &Peer,
+    endpoint: EndpointId,
+) -> Result<(), PeerMismatch> {
     match (&peer.kind, endpoint) {
         (PeerKind::Selectors { pods, namespaces }, EndpointId::Pod(pod)) => {
             let p = &cluster.pods[pod];
@@ -44,7 +49,9 @@ pub fn match_peer(cluster: &Cluster, policy: &NetworkPolicy, peer: &Peer, endpoi
             }
             match namespaces {
                 None if p.namespace != policy.namespace => return Err(PeerMismatch::OtherNamespace),
-                Some(sel) if !sel.matches(&cluster.pod_namespace(pod).labels) => return Err(PeerMismatch::NamespaceSelector),
+                Some(sel) if !sel.matches(&cluster.pod_namespace(pod).labels) => {
+                    return Err(PeerMismatch::NamespaceSelector);
+                }
                 _ => {}
             }
             match pods {
@@ -93,15 +100,30 @@ pub enum PortMismatch {
 
 /// Matches a port entry against a flow to a destination with the given container ports (none for an
 /// external address). Named ports resolve on the destination, for ingress and egress alike.
-pub fn match_port(rule: &PortRule, destination: &[ContainerPort], port: u16, protocol: Protocol) -> Result<(), PortMismatch> {
+pub fn match_port(
+    rule: &PortRule,
+    destination: &[ContainerPort],
+    port: u16,
+    protocol: Protocol,
+) -> Result<(), PortMismatch> {
     if rule.protocol != protocol {
         return Err(PortMismatch::Protocol);
     }
     match &rule.port {
         PortSpec::All => Ok(()),
-        PortSpec::Range(lo, hi) => if (*lo..=*hi).contains(&port) { Ok(()) } else { Err(PortMismatch::OutOfRange) },
+        PortSpec::Range(lo, hi) => {
+            if (*lo..=*hi).contains(&port) {
+                Ok(())
+            } else {
+                Err(PortMismatch::OutOfRange)
+            }
+        }
         PortSpec::Named(name) => {
-            let mut numbers = destination.iter().filter(|p| p.protocol == protocol && p.name.as_deref() == Some(name.as_str())).map(|p| p.port).peekable();
+            let mut numbers = destination
+                .iter()
+                .filter(|p| p.protocol == protocol && p.name.as_deref() == Some(name.as_str()))
+                .map(|p| p.port)
+                .peekable();
             if numbers.peek().is_none() {
                 return Err(PortMismatch::NameNotDeclared);
             }

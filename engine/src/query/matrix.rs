@@ -12,6 +12,7 @@ use crate::model::ports::{PortSet, Protocol};
 
 /// Rows are sources, columns destinations, both in `pods` order (namespace, then name).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "typescript", derive(tsify::Tsify), tsify(missing_as_null))]
 pub struct Matrix {
     /// `None`: a cell is true when some port of some protocol is allowed.
     pub port: Option<u16>,
@@ -86,12 +87,13 @@ pub fn matrix(cluster: &Cluster, query: PortQuery) -> Matrix {
     let compiled = compile(cluster);
     let n = cluster.pods.len();
     let allowed = match query {
-        PortQuery::One(port, protocol) => Box::new(one_port(cluster, &compiled, port, protocol)) as Box<dyn Fn(PodIdx, PodIdx) -> bool>,
+        PortQuery::One(port, protocol) => {
+            Box::new(one_port(cluster, &compiled, port, protocol)) as Box<dyn Fn(PodIdx, PodIdx) -> bool>
+        }
         PortQuery::Any => Box::new(any_port(cluster, &compiled)),
     };
-    let allowed = (0..n)
-        .map(|s| (0..n).map(|d| s == d || node_local(cluster, s, d) || allowed(s, d)).collect())
-        .collect();
+    let allowed =
+        (0..n).map(|s| (0..n).map(|d| s == d || node_local(cluster, s, d) || allowed(s, d)).collect()).collect();
     let (port, protocol) = match query {
         PortQuery::One(port, protocol) => (Some(port), Some(protocol)),
         PortQuery::Any => (None, None),
@@ -99,12 +101,22 @@ pub fn matrix(cluster: &Cluster, query: PortQuery) -> Matrix {
     Matrix { port, protocol, pods: cluster.pods.iter().map(|p| p.id.clone()).collect(), allowed }
 }
 
-fn rule_allows_port(rule: &Rule, destination: &[crate::model::workload::ContainerPort], port: u16, protocol: Protocol) -> bool {
+fn rule_allows_port(
+    rule: &Rule,
+    destination: &[crate::model::workload::ContainerPort],
+    port: u16,
+    protocol: Protocol,
+) -> bool {
     rule.ports.is_empty() || rule.ports.iter().any(|p| match_port(p, destination, port, protocol).is_ok())
 }
 
 /// One port: per destination the allowed sources, per source the allowed destinations, as bitsets.
-fn one_port<'a>(cluster: &'a Cluster, c: &Compiled<'_>, port: u16, protocol: Protocol) -> impl Fn(PodIdx, PodIdx) -> bool + 'a {
+fn one_port<'a>(
+    cluster: &'a Cluster,
+    c: &Compiled<'_>,
+    port: u16,
+    protocol: Protocol,
+) -> impl Fn(PodIdx, PodIdx) -> bool + 'a {
     let n = cluster.pods.len();
     let ingress: Vec<BitSet> = (0..n)
         .map(|dst| match &c.ingress[dst].rules {

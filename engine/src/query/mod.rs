@@ -1,11 +1,12 @@
 //! Questions asked of a [`Cluster`](crate::Cluster): one flow with its explanation, the all-pairs
-//! matrix, and which policies select which pods.
+//! matrix, the graph of allowed connections, and which policies select which pods.
 //!
 //! [`matching`] holds the semantics (selection, peer and port matching); [`flow`] applies them to a
 //! single flow, literally and pair by pair, recording every reason: it is the reference evaluator that
 //! the fast [`matrix`] is tested against.
 
 mod bitset;
+pub mod connectivity;
 pub mod describe;
 pub mod explain;
 pub mod flow;

@@ -36,7 +36,8 @@ pub fn render(diagnostic: &Diagnostic, sources: &Sources) -> String {
             let _ = writeln!(out, "{gutter}--> {}:{line}:{column}", file.name);
             let _ = writeln!(out, "{gutter} |");
             let _ = writeln!(out, "{line} | {}", expand_tabs(text));
-            let _ = writeln!(out, "{gutter} | {}", underline(file, line, column, last_column, diagnostic.label.as_deref()));
+            let _ =
+                writeln!(out, "{gutter} | {}", underline(file, line, column, last_column, diagnostic.label.as_deref()));
             gutter
         }
         None => String::new(),
@@ -50,25 +51,28 @@ pub fn render(diagnostic: &Diagnostic, sources: &Sources) -> String {
     out
 }
 
-/// Several diagnostics in source order (file, then position; those without a span first), separated
-/// by blank lines.
+/// Several diagnostics in [source order](in_source_order), separated by blank lines.
 pub fn render_all<'d>(diagnostics: impl IntoIterator<Item = &'d Diagnostic>, sources: &Sources) -> String {
+    in_source_order(diagnostics).iter().map(|d| render(d, sources)).collect::<Vec<_>>().join("\n")
+}
+
+/// Sorted by file, then position, those without a span first: the order a reader goes through the
+/// input (parsing reports some problems only after reading every file).
+pub fn in_source_order<'d>(diagnostics: impl IntoIterator<Item = &'d Diagnostic>) -> Vec<&'d Diagnostic> {
     let mut sorted: Vec<&Diagnostic> = diagnostics.into_iter().collect();
     sorted.sort_by_key(|d| d.span.map(|s| (s.file, s.start)));
-    sorted.iter().map(|d| render(d, sources)).collect::<Vec<_>>().join("\n")
+    sorted
 }
 
 /// `2 errors, 1 warning`, counting each severity present; `None` when there are no diagnostics.
 pub fn summary<'d>(diagnostics: impl IntoIterator<Item = &'d Diagnostic>) -> Option<String> {
-    let mut counts = [0usize; 3];
-    for d in diagnostics {
-        counts[d.severity as usize] += 1;
-    }
+    let diagnostics: Vec<&Diagnostic> = diagnostics.into_iter().collect();
     let parts: Vec<String> = [Severity::Error, Severity::Warning, Severity::Note]
         .into_iter()
-        .zip(counts)
-        .filter(|&(_, n)| n > 0)
-        .map(|(severity, n)| format!("{n} {severity}{}", if n == 1 { "" } else { "s" }))
+        .filter_map(|severity| {
+            let n = diagnostics.iter().filter(|d| d.severity == severity).count();
+            (n > 0).then(|| format!("{n} {severity}{}", if n == 1 { "" } else { "s" }))
+        })
         .collect();
     (!parts.is_empty()).then(|| parts.join(", "))
 }
@@ -146,13 +150,19 @@ mod tests {
     fn empty_spans_get_one_caret_and_tabs_stay_aligned() {
         let text = "a:\tb\n";
         let diagnostic = Diagnostic::note("n", "message").at(Span::new(FileId(0), 3, 3));
-        assert_eq!(render(&diagnostic, &sources(text)), "note[n]: message\n --> policies.yaml:1:4\n  |\n1 | a:    b\n  |       ^\n");
+        assert_eq!(
+            render(&diagnostic, &sources(text)),
+            "note[n]: message\n --> policies.yaml:1:4\n  |\n1 | a:    b\n  |       ^\n"
+        );
     }
 
     #[test]
     fn without_a_span_only_the_header_and_help_remain() {
         let diagnostic = Diagnostic::error("limit-exceeded", "file `big.yaml` is too large").help("split it");
-        assert_eq!(render(&diagnostic, &sources("")), "error[limit-exceeded]: file `big.yaml` is too large\n = help: split it\n");
+        assert_eq!(
+            render(&diagnostic, &sources("")),
+            "error[limit-exceeded]: file `big.yaml` is too large\n = help: split it\n"
+        );
     }
 
     #[test]

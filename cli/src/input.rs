@@ -1,0 +1,126 @@
+//! The manifests a command analyzes: files, directories, stdin or a bundled example, loaded into a
+//! [`Cluster`] whose diagnostics are reported on stderr before the command answers.
+
+use std::fs;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use moat_engine::diagnostic::ResolvedDiagnostic;
+use moat_engine::render::diagnostics;
+use moat_engine::{Cluster, Diagnostic, Severity, Sources};
+
+use crate::Io;
+use crate::commands::examples;
+use crate::error::CliError;
+use crate::output::{Format, write_json};
+
+/// Extensions read when walking a directory. A file named on the command line is read whatever its
+/// extension.
+const MANIFEST_EXTENSIONS: [&str; 3] = ["yaml", "yml", "json"];
+
+/// The name stdin's manifests get in diagnostics and explanations.
+const STDIN_NAME: &str = "<stdin>";
+
+#[derive(clap::Args)]
+pub struct InputArgs {
+    /// Manifest files, directories (searched recursively for .yaml, .yml and .json files; hidden
+    /// ones skipped) or `-` for stdin
+    #[arg(value_name = "PATH", required_unless_present = "example", conflicts_with = "example")]
+    paths: Vec<PathBuf>,
+
+    /// Analyze a bundled example cluster instead of files (`moat examples` lists them)
+    #[arg(long, value_name = "NAME")]
+    example: Option<String>,
+
+    /// Also report notes about the input (ignored kinds, pods that take no part)
+    #[arg(short, long)]
+    verbose: bool,
+}
+
+impl InputArgs {
+    /// Reads every input, builds the cluster and reports its diagnostics on stderr, as JSON when
+    /// `format` is JSON (the format of the command's output) and rendered with carets otherwise.
+    pub fn load(&self, io: &mut Io<'_>, format: Format) -> Result<Cluster, CliError> {
+        let mut sources = Sources::default();
+        if let Some(name) = &self.example {
+            let example = examples::find(name)?;
+            sources.add(format!("{}.yaml", example.name), example.text);
+        }
+        for path in &self.paths {
+            if path == Path::new("-") {
+                let mut text = String::new();
+                io.stdin.read_to_string(&mut text).map_err(|e| CliError::Failed(format!("cannot read stdin: {e}")))?;
+                sources.add(STDIN_NAME, text);
+                continue;
+            }
+            let files = if path.is_dir() {
+                manifest_files(path).map_err(|e| cannot_read(path, &e))?
+            } else {
+                vec![path.clone()]
+            };
+            if files.is_empty() {
+                writeln!(io.stderr, "warning: `{}` holds no .yaml, .yml or .json files", path.display())?;
+            }
+            for file in files {
+                let text = fs::read_to_string(&file).map_err(|e| cannot_read(&file, &e))?;
+                sources.add(file.display().to_string(), text);
+            }
+        }
+        let cluster = Cluster::from_sources(sources);
+        report(&cluster, self.verbose, format, io.stderr)?;
+        Ok(cluster)
+    }
+}
+
+fn cannot_read(path: &Path, error: &io::Error) -> CliError {
+    CliError::Failed(format!("cannot read `{}`: {error}", path.display()))
+}
+
+/// The manifest files under `dir`, depth first, each directory's entries sorted by name. Hidden
+/// entries are skipped (they include the `..data` links of mounted ConfigMaps). Symbolic links to
+/// files are read; links to directories are not followed, so a link cycle cannot trap the walk.
+fn manifest_files(dir: &Path) -> io::Result<Vec<PathBuf>> {
+    let mut entries = fs::read_dir(dir)?.collect::<io::Result<Vec<_>>>()?;
+    entries.sort_by_key(fs::DirEntry::file_name);
+    let mut files = Vec::new();
+    for entry in entries {
+        if entry.file_name().to_string_lossy().starts_with('.') {
+            continue;
+        }
+        let path = entry.path();
+        if entry.file_type()?.is_dir() {
+            files.extend(manifest_files(&path)?);
+        } else if path.is_file() && has_manifest_extension(&path) {
+            files.push(path);
+        }
+    }
+    Ok(files)
+}
+
+fn has_manifest_extension(path: &Path) -> bool {
+    path.extension()
+        .and_then(|ext| ext.to_str())
+        .is_some_and(|ext| MANIFEST_EXTENSIONS.iter().any(|known| ext.eq_ignore_ascii_case(known)))
+}
+
+/// Errors and warnings (notes too with `--verbose`): rendered with carets and counted, or as one
+/// JSON array.
+fn report(cluster: &Cluster, verbose: bool, format: Format, stderr: &mut dyn Write) -> io::Result<()> {
+    let shown: Vec<&Diagnostic> =
+        cluster.diagnostics.iter().filter(|d| verbose || d.severity != Severity::Note).collect();
+    let Some(summary) = diagnostics::summary(shown.iter().copied()) else {
+        return Ok(());
+    };
+    match format {
+        Format::Json => {
+            let resolved: Vec<ResolvedDiagnostic> =
+                diagnostics::in_source_order(shown).into_iter().map(|d| d.resolve(&cluster.sources)).collect();
+            write_json(stderr, &resolved)
+        }
+        Format::Text => {
+            write!(stderr, "{}", diagnostics::render_all(shown, &cluster.sources))?;
+            let consequence = if cluster.has_errors() { "; objects with errors are left out" } else { "" };
+            writeln!(stderr, "\n{summary} in the input{consequence}\n")
+        }
+    }
+}
