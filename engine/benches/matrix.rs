@@ -31,6 +31,13 @@ fn main() {
     );
 
     let (port, protocol) = (80, Protocol::Tcp);
+    let started = Instant::now();
+    let compiled = moat_engine::compile::Compiled::new(&cluster);
+    let compile_time = started.elapsed();
+    let started = Instant::now();
+    let _reach = compiled.reach_port(port, protocol);
+    let reach_time = started.elapsed();
+    println!("compile: {} classes in {compile_time:.2?}; class reachability on TCP/{port}: {reach_time:.2?}", compiled.class_count());
     // Repeat the fast path until it has run for a while, for a stable per-run figure.
     let (mut runs, started) = (0u32, Instant::now());
     let mut fast = matrix(&cluster, PortQuery::One(port, protocol));

@@ -8,14 +8,20 @@
 //! - [`model`]: value types: label selectors, port sets, IP blocks, normalized policies;
 //! - [`parse`]: YAML/JSON documents into typed, validated Kubernetes objects (one result per object);
 //! - [`cluster`]: the objects assembled into namespaces, pods (or workloads) and policies;
+//! - [`generations`]: what older releases enforced without a policy object, as implied v1 policies;
+//! - [`compile`]: pods grouped into classes no policy can tell apart, rule peers as class bitsets;
 //! - [`query`]: single flows with explanations, all-pairs matrices, describe;
-//! - [`render`]: text, JSON, CSV and Markdown views of query results.
+//! - [`render`]: text, JSON, CSV and Markdown views of query results;
+//! - [`migrate`]: manifests of any generation rewritten for a later release, with a proof.
 //!
 //! [`synth`] generates deterministic synthetic clusters for tests and benchmarks.
 
 pub mod cluster;
+pub mod compile;
 pub mod diagnostic;
 pub mod examples;
+pub mod generations;
+pub mod migrate;
 pub mod model;
 pub mod parse;
 pub mod query;

@@ -202,6 +202,13 @@ pub fn connections(cluster: &Cluster, from: EndpointId, to: EndpointId) -> PortS
     if shortcut {
         return PortSet::all();
     }
+    policy_connections(cluster, from, to)
+}
+
+/// What the policies allow from one endpoint to another, leaving out the traffic that needs no policy
+/// (a pod to itself, a pod and its own node). Workload-level lists use this: a workload's pods run on
+/// many nodes, so whether two of them share one says nothing about the workloads.
+pub fn policy_connections(cluster: &Cluster, from: EndpointId, to: EndpointId) -> PortSet {
     let destination_ports = ports_of(cluster, to);
     let side = |direction| {
         let (subject, peer) = subject_and_peer(from, to, direction);

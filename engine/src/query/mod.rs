@@ -5,13 +5,14 @@
 //! single flow, literally and pair by pair, recording every reason: it is the reference evaluator that
 //! the fast [`matrix`] is tested against.
 
-mod bitset;
 pub mod connectivity;
 pub mod describe;
+pub mod diff;
 pub mod explain;
 pub mod flow;
 pub mod matching;
 pub mod matrix;
+pub mod workloads;
 
 pub use explain::Explanation;
 pub use flow::{Flow, PortRef, QueryError, Verdict, evaluate};
