@@ -57,8 +57,18 @@ pub fn cluster_yaml(shape: Shape, seed: u64) -> String {
             rng.pick(ENVS)
         );
     }
+    // Pods come in replica groups, as workloads create them: same namespace, labels and ports.
+    let mut template = None;
+    let mut remaining = 0;
     for i in 0..shape.pods {
-        pod(&mut out, &mut rng, i, namespaces);
+        if remaining == 0 {
+            template = Some(PodTemplate::random(&mut rng, namespaces));
+            remaining = 1 + rng.below(4);
+        }
+        remaining -= 1;
+        if let Some(template) = &template {
+            pod(&mut out, &mut rng, i, template);
+        }
     }
     for i in 0..shape.policies {
         policy(&mut out, &mut rng, i, namespaces);
@@ -66,25 +76,39 @@ pub fn cluster_yaml(shape: Shape, seed: u64) -> String {
     out
 }
 
-fn pod(out: &mut String, rng: &mut Rng, i: usize, namespaces: usize) {
-    let ns = rng.below(namespaces);
-    let mut labels = format!("app: {}", rng.pick(APPS));
-    if rng.chance(60) {
-        let _ = write!(labels, ", tier: {}", rng.pick(TIERS));
+/// What the replicas of one workload share.
+struct PodTemplate {
+    namespace: usize,
+    labels: String,
+    ports: String,
+}
+
+impl PodTemplate {
+    fn random(rng: &mut Rng, namespaces: usize) -> Self {
+        let namespace = rng.below(namespaces);
+        let mut labels = format!("app: {}", rng.pick(APPS));
+        if rng.chance(60) {
+            let _ = write!(labels, ", tier: {}", rng.pick(TIERS));
+        }
+        if rng.chance(30) {
+            let _ = write!(labels, ", team: {}", rng.pick(TEAMS));
+        }
+        // The same port names map to different numbers on different pods.
+        let http = if rng.chance(50) { 80 } else { 8080 };
+        let metrics = if rng.chance(50) { 9090 } else { 9091 };
+        let mut ports = format!("{{name: http, containerPort: {http}}}, {{name: metrics, containerPort: {metrics}}}");
+        if rng.chance(30) {
+            ports.push_str(", {name: dns, containerPort: 53, protocol: UDP}");
+        }
+        if rng.chance(15) {
+            ports.push_str(", {name: diameter, containerPort: 3868, protocol: SCTP}");
+        }
+        PodTemplate { namespace, labels, ports }
     }
-    if rng.chance(30) {
-        let _ = write!(labels, ", team: {}", rng.pick(TEAMS));
-    }
-    // The same port names map to different numbers on different pods.
-    let http = if rng.chance(50) { 80 } else { 8080 };
-    let metrics = if rng.chance(50) { 9090 } else { 9091 };
-    let mut ports = format!("{{name: http, containerPort: {http}}}, {{name: metrics, containerPort: {metrics}}}");
-    if rng.chance(30) {
-        ports.push_str(", {name: dns, containerPort: 53, protocol: UDP}");
-    }
-    if rng.chance(15) {
-        ports.push_str(", {name: diameter, containerPort: 3868, protocol: SCTP}");
-    }
+}
+
+fn pod(out: &mut String, rng: &mut Rng, i: usize, template: &PodTemplate) {
+    let PodTemplate { namespace: ns, labels, ports } = template;
     let host_network = rng.chance(3);
     let node = rng.below(3);
     let n = i + 1;

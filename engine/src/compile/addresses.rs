@@ -33,12 +33,14 @@ fn number(ip: IpAddr) -> u128 {
 
 impl AddressAtoms {
     pub fn of_policies(policies: &[NetworkPolicy]) -> Self {
-        Self::of_blocks(policies.iter().flat_map(|p| p.ingress.iter().chain(&p.egress)).flat_map(|r| &r.peers).filter_map(
-            |peer| match &peer.kind {
-                PeerKind::IpBlock(block) => Some(block),
-                PeerKind::Selectors { .. } => None,
-            },
-        ))
+        Self::of_blocks(
+            policies.iter().flat_map(|p| p.ingress.iter().chain(&p.egress)).flat_map(|r| &r.peers).filter_map(|peer| {
+                match &peer.kind {
+                    PeerKind::IpBlock(block) => Some(block),
+                    PeerKind::Selectors { .. } => None,
+                }
+            }),
+        )
     }
 
     pub fn of_blocks<'b>(blocks: impl IntoIterator<Item = &'b IpBlock>) -> Self {
@@ -93,8 +95,7 @@ impl AddressAtoms {
     /// The atoms that make up `cidr` minus `except`.
     pub fn atoms_within(&self, block: &IpBlock) -> Vec<usize> {
         let (lo, hi) = range(&block.cidr);
-        let (starts, offset) =
-            if block.cidr.addr().is_ipv4() { (&self.v4, 0) } else { (&self.v6, self.v4.len()) };
+        let (starts, offset) = if block.cidr.addr().is_ipv4() { (&self.v4, 0) } else { (&self.v6, self.v4.len()) };
         let first = starts.partition_point(|&s| s < lo);
         let last = starts.partition_point(|&s| s <= hi);
         (first..last)
@@ -120,7 +121,9 @@ mod tests {
         let policy_atoms = AddressAtoms::of_blocks([&block]);
         let ip = |s: &str| s.parse::<IpAddr>().unwrap();
         let inside = policy_atoms.atoms_within(&block);
-        for (addr, expected) in [("10.0.0.5", true), ("10.0.1.5", false), ("10.0.2.0", true), ("10.1.0.0", false), ("9.0.0.0", false)] {
+        for (addr, expected) in
+            [("10.0.0.5", true), ("10.0.1.5", false), ("10.0.2.0", true), ("10.1.0.0", false), ("9.0.0.0", false)]
+        {
             assert_eq!(inside.contains(&policy_atoms.atom(ip(addr))), expected, "{addr}");
             assert_eq!(block.contains(ip(addr)), expected);
         }

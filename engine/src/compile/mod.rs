@@ -49,6 +49,13 @@ pub struct Compiled<'c> {
     pub cluster: &'c Cluster,
     pub class_of: Vec<ClassId>,
     pub classes: Vec<Class>,
+    /// Per class, its pod labels as an index into `label_sets` (selectors are matched once per set).
+    label_set: Vec<usize>,
+    label_sets: Vec<&'c Labels>,
+    /// Per class, its named container ports as an index into `port_maps` (named ports resolve once
+    /// per map).
+    port_map: Vec<usize>,
+    port_maps: Vec<Vec<ContainerPort>>,
     pub rules: Vec<CompiledRule<'c>>,
     /// Per class, the rules that may admit its ingress; `None` when no policy isolates it.
     pub ingress: Vec<Option<Vec<RuleId>>>,
@@ -70,9 +77,17 @@ impl<'c> Compiled<'c> {
     pub fn new(cluster: &'c Cluster) -> Self {
         let atoms = AddressAtoms::of_policies(&cluster.policies);
         let (class_of, classes) = classify(cluster, &atoms);
+        let representatives = classes.iter().map(|c| &cluster.pods[c.representative]);
+        let (label_set, label_sets) = intern(representatives.clone().map(|p| &p.labels));
+        let (port_map, port_maps) =
+            intern(representatives.map(|p| named_ports(&p.ports).into_iter().cloned().collect::<Vec<_>>()));
         let mut compiled = Compiled {
             cluster,
             class_of,
+            label_set,
+            label_sets,
+            port_map,
+            port_maps,
             ingress: vec![None; classes.len()],
             egress: vec![None; classes.len()],
             classes,
@@ -108,15 +123,24 @@ impl<'c> Compiled<'c> {
             }
         }
         let mut namespace_matches: HashMap<&LabelSelector, Vec<usize>> = HashMap::new();
+        let mut label_matches: HashMap<&LabelSelector, BitSet> = HashMap::new();
+        let label_sets = &self.label_sets;
+        let mut matches = |selector: &'c LabelSelector, label_set: usize| {
+            label_matches
+                .entry(selector)
+                .or_insert_with(|| {
+                    let mut set = BitSet::new(label_sets.len());
+                    (0..label_sets.len()).filter(|&i| selector.matches(label_sets[i])).for_each(|i| set.insert(i));
+                    set
+                })
+                .contains(label_set)
+        };
         for policy in &cluster.policies {
             let Some(&ns) = namespace_index.get(policy.namespace.as_str()) else { continue };
             let selected: Vec<ClassId> = by_namespace[ns]
                 .iter()
                 .copied()
-                .filter(|&c| {
-                    let pod = self.representative(c);
-                    !pod.host_network && policy.pod_selector.matches(&pod.labels)
-                })
+                .filter(|&c| !self.representative(c).host_network && matches(&policy.pod_selector, self.label_set[c]))
                 .collect();
             for direction in [Direction::Ingress, Direction::Egress] {
                 if !policy.isolates(direction) {
@@ -141,8 +165,9 @@ impl<'c> Compiled<'c> {
                                 };
                                 for &namespace in in_namespaces {
                                     for &c in &by_namespace[namespace] {
-                                        let pod = self.representative(c);
-                                        if !pod.host_network && pods.as_ref().is_none_or(|s| s.matches(&pod.labels)) {
+                                        if !self.representative(c).host_network
+                                            && pods.as_ref().is_none_or(|s| matches(s, self.label_set[c]))
+                                        {
                                             peers.insert(c);
                                         }
                                     }
@@ -171,23 +196,36 @@ impl<'c> Compiled<'c> {
         }
     }
 
-    /// Whether a rule admits `port` towards a destination with the given container ports.
-    fn rule_admits(&self, rule: RuleId, destination: &[ContainerPort], port: u16, protocol: Protocol) -> bool {
+    /// Whether a rule admits `port` towards destinations with the given named ports.
+    fn rule_admits(&self, rule: RuleId, named: &[ContainerPort], port: u16, protocol: Protocol) -> bool {
         let rule = self.rules[rule].rule;
-        rule.ports.is_empty() || rule.ports.iter().any(|p| match_port(p, destination, port, protocol).is_ok())
+        rule.ports.is_empty() || rule.ports.iter().any(|p| match_port(p, named, port, protocol).is_ok())
+    }
+
+    /// [`Self::rule_admits`] per destination class, computed once per (rule, port map).
+    fn admits_cache(&self, port: u16, protocol: Protocol) -> impl FnMut(RuleId, ClassId) -> bool + '_ {
+        let mut cache: HashMap<(RuleId, usize), bool> = HashMap::new();
+        move |r, class| {
+            let map = if self.rules[r].named_ports { self.port_map[class] } else { usize::MAX };
+            *cache.entry((r, map)).or_insert_with(|| {
+                let named = self.port_maps.get(map).map_or(&[][..], Vec::as_slice);
+                self.rule_admits(r, named, port, protocol)
+            })
+        }
     }
 
     /// Reachability between classes on one port: per class, the classes it may send to and the
     /// classes it may receive from.
     pub fn reach_port(&self, port: u16, protocol: Protocol) -> ClassReach {
         let n = self.classes.len();
+        let mut admits = self.admits_cache(port, protocol);
         let ingress = (0..n)
             .map(|d| match &self.ingress[d] {
                 None => BitSet::full(n),
                 Some(rules) => {
                     let mut set = BitSet::new(n);
                     for &r in rules {
-                        if self.rule_admits(r, &self.representative(d).ports, port, protocol) {
+                        if admits(r, d) {
                             set.union_with(&self.rules[r].peers);
                         }
                     }
@@ -198,6 +236,7 @@ impl<'c> Compiled<'c> {
         // Destinations each egress rule admits on this port: every class or none, unless named ports
         // make it depend on the destination.
         let mut port_ok: HashMap<RuleId, Option<BitSet>> = HashMap::new();
+        let mut admits = self.admits_cache(port, protocol);
         let egress = (0..n)
             .map(|s| match &self.egress[s] {
                 None => BitSet::full(n),
@@ -207,11 +246,9 @@ impl<'c> Compiled<'c> {
                         let ok = port_ok.entry(r).or_insert_with(|| {
                             if self.rules[r].named_ports {
                                 let mut ok = BitSet::new(n);
-                                (0..n)
-                                    .filter(|&d| self.rule_admits(r, &self.representative(d).ports, port, protocol))
-                                    .for_each(|d| ok.insert(d));
+                                (0..n).filter(|&d| admits(r, d)).for_each(|d| ok.insert(d));
                                 Some(ok)
-                            } else if self.rule_admits(r, &[], port, protocol) {
+                            } else if admits(r, 0) {
                                 None
                             } else {
                                 Some(BitSet::new(n))
@@ -234,7 +271,7 @@ impl<'c> Compiled<'c> {
     /// rule's is enough, and no union is built. Port sets are computed once per rule and destination.
     pub fn reach_any(&self) -> ClassReach {
         let n = self.classes.len();
-        let ports_at = |r: RuleId, d: ClassId| self.rules[r].rule.ports_at(&self.representative(d).ports);
+        let ports_at = |r: RuleId, d: ClassId| self.rules[r].rule.ports_at(&self.port_maps[self.port_map[d]]);
         let fixed: Vec<Option<PortSet>> =
             self.rules.iter().map(|r| (!r.named_ports).then(|| r.rule.ports_at(&[]))).collect();
         let named: Vec<RuleId> = (0..self.rules.len()).filter(|&r| self.rules[r].named_ports).collect();
@@ -246,7 +283,9 @@ impl<'c> Compiled<'c> {
             let at = |r: RuleId| fixed[r].as_ref().or_else(|| resolved.get(&r)).unwrap_or(&all);
             // The port sets of one side's rules whose peers include `peer` (`None`: not isolated).
             let admitted = |rules: &Option<Vec<RuleId>>, peer: ClassId| -> Option<Vec<&PortSet>> {
-                rules.as_ref().map(|rules| rules.iter().filter(|&&r| self.rules[r].peers.contains(peer)).map(|&r| at(r)).collect())
+                rules.as_ref().map(|rules| {
+                    rules.iter().filter(|&&r| self.rules[r].peers.contains(peer)).map(|&r| at(r)).collect()
+                })
             };
             for s in 0..n {
                 let allowed = match (admitted(&self.egress[s], d), admitted(&self.ingress[d], s)) {
@@ -287,9 +326,7 @@ fn classify<'c>(cluster: &'c Cluster, atoms: &AddressAtoms) -> (Vec<ClassId>, Ve
         .iter()
         .enumerate()
         .map(|(i, pod)| {
-            let mut ports: Vec<&ContainerPort> = pod.ports.iter().filter(|p| p.name.is_some()).collect();
-            ports.sort();
-            ports.dedup();
+            let ports = named_ports(&pod.ports);
             let key = ClassKey {
                 namespace: &pod.namespace,
                 labels: &pod.labels,
@@ -307,4 +344,27 @@ fn classify<'c>(cluster: &'c Cluster, atoms: &AddressAtoms) -> (Vec<ClassId>, Ve
         classes[class].members.push(pod);
     }
     (class_of, classes)
+}
+
+/// The container ports that named ports can resolve to, sorted and deduplicated.
+fn named_ports(ports: &[ContainerPort]) -> Vec<&ContainerPort> {
+    let mut named: Vec<&ContainerPort> = ports.iter().filter(|p| p.name.is_some()).collect();
+    named.sort();
+    named.dedup();
+    named
+}
+
+/// Distinct values in first-seen order, and each item's index among them.
+fn intern<T: Eq + std::hash::Hash + Clone>(items: impl Iterator<Item = T>) -> (Vec<usize>, Vec<T>) {
+    let mut index: HashMap<T, usize> = HashMap::new();
+    let mut distinct = Vec::new();
+    let ids = items
+        .map(|item| {
+            *index.entry(item.clone()).or_insert_with(|| {
+                distinct.push(item);
+                distinct.len() - 1
+            })
+        })
+        .collect();
+    (ids, distinct)
 }

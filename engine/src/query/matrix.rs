@@ -35,8 +35,23 @@ pub fn matrix(cluster: &Cluster, query: PortQuery) -> Matrix {
     };
     let n = cluster.pods.len();
     let class = &compiled.class_of;
+    // One row per source class; pods then copy their class's row and add what is always allowed:
+    // themselves, and their own node (host-network pods on the same node).
+    let class_rows: Vec<Vec<bool>> = (0..compiled.class_count())
+        .map(|cs| (0..compiled.class_count()).map(|cd| reach.allows(cs, cd)).collect())
+        .collect();
+    let host_network: Vec<usize> = (0..n).filter(|&p| cluster.pods[p].host_network).collect();
     let allowed = (0..n)
-        .map(|s| (0..n).map(|d| s == d || node_local(cluster, s, d) || reach.allows(class[s], class[d])).collect())
+        .map(|s| {
+            let mut row: Vec<bool> = class.iter().map(|&cd| class_rows[class[s]][cd]).collect();
+            row[s] = true;
+            if cluster.pods[s].host_network {
+                (0..n).filter(|&d| node_local(cluster, s, d)).for_each(|d| row[d] = true);
+            } else {
+                host_network.iter().filter(|&&d| node_local(cluster, s, d)).for_each(|&d| row[d] = true);
+            }
+            row
+        })
         .collect();
     let (port, protocol) = match query {
         PortQuery::One(port, protocol) => (Some(port), Some(protocol)),
