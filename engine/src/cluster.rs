@@ -6,22 +6,23 @@ use std::net::IpAddr;
 
 use crate::diagnostic::Diagnostic;
 use crate::model::labels::Labels;
+pub use crate::model::labels::NAMESPACE_NAME_LABEL;
 use crate::model::policy::NetworkPolicy;
+use crate::model::versions::{Feature, Features, Options};
 use crate::model::workload::{ContainerPort, OwnerRef, PodKind};
-use crate::parse::{self, Object, ServiceObject};
+use crate::parse::{self, IsolationAnnotation, Object, ServiceObject};
 use crate::source::{Sources, Span};
 
 pub type PodIdx = usize;
 pub type PolicyIdx = usize;
-
-/// The label every namespace carries (Kubernetes 1.21+), so policies can select namespaces by name.
-pub const NAMESPACE_NAME_LABEL: &str = "kubernetes.io/metadata.name";
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Namespace {
     pub name: String,
     pub labels: Labels,
     pub annotations: BTreeMap<String, String>,
+    /// The pre-1.7 isolation annotation the chosen release reads (see [`crate::generations`]).
+    pub isolation: Option<IsolationAnnotation>,
     /// `None` for namespaces known only from objects inside them.
     pub span: Option<Span>,
 }
@@ -55,6 +56,8 @@ pub enum EndpointId {
 #[derive(Clone, Debug, Default)]
 pub struct Cluster {
     pub sources: Sources,
+    /// What the release (with its feature gates) the cluster is evaluated as does with NetworkPolicy.
+    pub features: Features,
     pub diagnostics: Vec<Diagnostic>,
     pub namespaces: Vec<Namespace>,
     pub pods: Vec<Pod>,
@@ -68,7 +71,7 @@ pub struct Cluster {
 }
 
 impl Cluster {
-    /// Parses and assembles `(file name, text)` inputs.
+    /// Parses and assembles `(file name, text)` inputs, as the newest release reads them.
     pub fn from_texts<N: Into<String>, T: Into<String>>(files: impl IntoIterator<Item = (N, T)>) -> Cluster {
         let mut sources = Sources::default();
         for (name, text) in files {
@@ -77,15 +80,34 @@ impl Cluster {
         Cluster::from_sources(sources)
     }
 
+    /// Parses and assembles the inputs as the newest release reads them.
     pub fn from_sources(sources: Sources) -> Cluster {
-        let mut diagnostics = Vec::new();
+        Cluster::from_sources_with(sources, &Options::default())
+    }
+
+    /// Parses and assembles the inputs as the release of `options`, with its feature gates, reads
+    /// and enforces them: every API generation is normalized into the v1 model.
+    pub fn from_sources_with(sources: Sources, options: &Options) -> Cluster {
+        Cluster::from_sources_keeping(sources, options, |_, _| true)
+    }
+
+    /// [`Cluster::from_sources_with`] with only the objects `keep` accepts: migration proofs read the
+    /// input without its own policies.
+    pub(crate) fn from_sources_keeping(
+        sources: Sources,
+        options: &Options,
+        keep: impl Fn(crate::source::FileId, &Object) -> bool,
+    ) -> Cluster {
+        let (features, mut diagnostics) = options.resolve();
         let mut objects = Vec::new();
         for (i, file) in sources.files().iter().enumerate() {
             let id = crate::source::FileId(u32::try_from(i).unwrap_or(u32::MAX));
-            objects.extend(parse::parse_file(id, file, &mut diagnostics));
+            let parsed = parse::parse_file(id, file, &features, &mut diagnostics);
+            objects.extend(parsed.into_iter().filter(|object| keep(id, object)));
         }
-        let mut cluster = Cluster { sources, ..Cluster::default() };
+        let mut cluster = Cluster { sources, features, ..Cluster::default() };
         cluster.assemble(objects, &mut diagnostics);
+        crate::generations::normalize(&mut cluster, &mut diagnostics);
         cluster.diagnostics = diagnostics;
         cluster
     }
@@ -115,11 +137,11 @@ impl Cluster {
         let mut pods = Vec::new();
         for object in latest.into_values() {
             match object {
-                Object::Namespace(meta) => {
+                Object::Namespace(parse::NamespaceObject { meta, isolation }) => {
                     let ns = namespaces.entry(meta.name.clone()).or_insert_with(|| implied_namespace(&meta.name));
                     ns.labels.extend(meta.labels);
-                    ns.labels.insert(NAMESPACE_NAME_LABEL.into(), meta.name.clone());
                     ns.annotations = meta.annotations;
+                    ns.isolation = isolation;
                     ns.span = Some(meta.span);
                 }
                 Object::Pod(pod) => {
@@ -174,6 +196,11 @@ impl Cluster {
         }
         pods.sort_by(|a, b| (&a.namespace, &a.id).cmp(&(&b.namespace, &b.id)));
         self.policies.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
+        if self.features.has(Feature::NamespaceNameLabel) {
+            for ns in namespaces.values_mut() {
+                ns.labels.insert(NAMESPACE_NAME_LABEL.into(), ns.name.clone());
+            }
+        }
         self.namespaces = namespaces.into_values().collect();
         self.namespace_index = self.namespaces.iter().enumerate().map(|(i, ns)| (ns.name.clone(), i)).collect();
         self.pod_index = pods.iter().enumerate().map(|(i, p)| (p.id.clone(), i)).collect();
@@ -182,6 +209,10 @@ impl Cluster {
         for (i, pod) in pods.iter().enumerate() {
             for ip in &pod.ips {
                 if let Some(&other) = self.ip_index.get(ip) {
+                    // Host-network pods all carry their node's address.
+                    if pod.host_network && pods[other].host_network {
+                        continue;
+                    }
                     diags.push(
                         Diagnostic::warning(
                             "duplicate-ip",
@@ -243,18 +274,22 @@ impl Cluster {
         }
     }
 
+    /// Evaluates hostNetwork pods like any other pod, for network plugins that tell their traffic
+    /// apart from the node's and apply policies to them. Kubernetes leaves this to the plugin; by
+    /// default moat does what most plugins do and treats such a pod as its node (never selected).
+    pub fn host_network_as_pods(&mut self) {
+        for pod in &mut self.pods {
+            pod.host_network = false;
+        }
+    }
+
     pub fn has_errors(&self) -> bool {
         self.diagnostics.iter().any(|d| d.severity == crate::Severity::Error)
     }
 }
 
 fn implied_namespace(name: &str) -> Namespace {
-    Namespace {
-        name: name.into(),
-        labels: [(NAMESPACE_NAME_LABEL.to_string(), name.to_string())].into(),
-        annotations: BTreeMap::new(),
-        span: None,
-    }
+    Namespace { name: name.into(), labels: Labels::new(), annotations: BTreeMap::new(), isolation: None, span: None }
 }
 
 fn display_key(key: &(&'static str, String, String)) -> String {

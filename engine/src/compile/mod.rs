@@ -123,9 +123,10 @@ impl<'c> Compiled<'c> {
             }
         }
         let mut namespace_matches: HashMap<&LabelSelector, Vec<usize>> = HashMap::new();
+        // Each distinct pod selector is matched once against every label set.
         let mut label_matches: HashMap<&LabelSelector, BitSet> = HashMap::new();
         let label_sets = &self.label_sets;
-        let mut matches = |selector: &'c LabelSelector, label_set: usize| {
+        let mut matching_sets = |selector: &'c LabelSelector| -> BitSet {
             label_matches
                 .entry(selector)
                 .or_insert_with(|| {
@@ -133,14 +134,15 @@ impl<'c> Compiled<'c> {
                     (0..label_sets.len()).filter(|&i| selector.matches(label_sets[i])).for_each(|i| set.insert(i));
                     set
                 })
-                .contains(label_set)
+                .clone()
         };
         for policy in &cluster.policies {
             let Some(&ns) = namespace_index.get(policy.namespace.as_str()) else { continue };
+            let selecting = matching_sets(&policy.pod_selector);
             let selected: Vec<ClassId> = by_namespace[ns]
                 .iter()
                 .copied()
-                .filter(|&c| !self.representative(c).host_network && matches(&policy.pod_selector, self.label_set[c]))
+                .filter(|&c| !self.representative(c).host_network && selecting.contains(self.label_set[c]))
                 .collect();
             for direction in [Direction::Ingress, Direction::Egress] {
                 if !policy.isolates(direction) {
@@ -163,10 +165,11 @@ impl<'c> Compiled<'c> {
                                             .collect()
                                     }),
                                 };
+                                let pods = pods.as_ref().map(&mut matching_sets);
                                 for &namespace in in_namespaces {
                                     for &c in &by_namespace[namespace] {
                                         if !self.representative(c).host_network
-                                            && pods.as_ref().is_none_or(|s| matches(s, self.label_set[c]))
+                                            && pods.as_ref().is_none_or(|s| s.contains(self.label_set[c]))
                                         {
                                             peers.insert(c);
                                         }

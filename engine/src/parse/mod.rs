@@ -1,6 +1,7 @@
 //! Ingestion: YAML/JSON text into typed, validated Kubernetes objects, one result per object. A
 //! malformed document or a rejected object produces diagnostics and never stops the rest.
 
+mod legacy;
 mod objects;
 mod policy;
 mod reader;
@@ -12,9 +13,11 @@ use std::net::IpAddr;
 use crate::diagnostic::Diagnostic;
 use crate::model::labels::Labels;
 use crate::model::policy::NetworkPolicy;
+use crate::model::versions::{Features, Generation};
 use crate::model::workload::{ContainerPort, OwnerRef, PodKind};
 use crate::source::{FileId, SourceFile, Span};
 
+pub use legacy::{ROMANA_OWNER_LABEL, ROMANA_TIER_LABEL};
 pub use reader::yaml11_reading;
 
 /// Largest input file accepted (bytes); bigger inputs are refused with a diagnostic.
@@ -48,6 +51,25 @@ pub struct PodObject {
     pub replicas: Option<u32>,
 }
 
+/// A Namespace, with the isolation annotation the chosen release reads, if it has one.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NamespaceObject {
+    pub meta: ObjectMeta,
+    pub isolation: Option<IsolationAnnotation>,
+}
+
+/// A pre-1.7 namespace isolation annotation: `net.alpha.kubernetes.io/network-isolation` (1.2) or
+/// `net.beta.kubernetes.io/network-policy` (1.3–1.6).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IsolationAnnotation {
+    /// [`Generation::Alpha`] or [`Generation::ExtensionsV1beta1`].
+    pub generation: Generation,
+    /// `on`, or `DefaultDeny` for ingress.
+    pub isolated: bool,
+    /// The annotation's value.
+    pub span: Span,
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct ServiceObject {
     pub meta: ObjectMeta,
@@ -57,7 +79,7 @@ pub struct ServiceObject {
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Object {
-    Namespace(ObjectMeta),
+    Namespace(NamespaceObject),
     Pod(PodObject),
     Service(ServiceObject),
     NetworkPolicy(NetworkPolicy),
@@ -76,7 +98,7 @@ impl Object {
     /// (kind, namespace, name), for duplicate detection.
     pub fn key(&self) -> (&'static str, String, String) {
         let (ns, name) = match self {
-            Object::Namespace(m) => (None, m.name.clone()),
+            Object::Namespace(n) => (None, n.meta.name.clone()),
             Object::Pod(p) => (p.meta.namespace.clone(), p.meta.name.clone()),
             Object::Service(s) => (s.meta.namespace.clone(), s.meta.name.clone()),
             Object::NetworkPolicy(p) => (Some(p.namespace.clone()), p.name.clone()),
@@ -88,7 +110,7 @@ impl Object {
 
     pub fn span(&self) -> Span {
         match self {
-            Object::Namespace(m) => m.span,
+            Object::Namespace(n) => n.meta.span,
             Object::Pod(p) => p.meta.span,
             Object::Service(s) => s.meta.span,
             Object::NetworkPolicy(p) => p.span,
@@ -96,8 +118,21 @@ impl Object {
     }
 }
 
-/// Parses one file into the objects it holds (valid ones only) and the diagnostics of the rest.
-pub fn parse_file(id: FileId, file: &SourceFile, diags: &mut Vec<Diagnostic>) -> Vec<Object> {
+/// A label selector (`matchLabels`, `matchExpressions`) validated as in a NetworkPolicy read by the
+/// release of `features`, for other inputs that select pods and namespaces (`moat verify`'s
+/// intents). `path` names it in messages; `None` when it has errors.
+pub fn label_selector(
+    node: &yaml::Node,
+    path: &str,
+    features: &Features,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<crate::model::labels::LabelSelector> {
+    policy::read_selector(&mut reader::Reader::new(diags), node, path, features)
+}
+
+/// Parses one file into the objects it holds (valid ones only, read as the release of `features`
+/// reads them) and the diagnostics of the rest.
+pub fn parse_file(id: FileId, file: &SourceFile, features: &Features, diags: &mut Vec<Diagnostic>) -> Vec<Object> {
     if file.text.len() > MAX_FILE_BYTES {
         diags.push(
             Diagnostic::error(
@@ -110,7 +145,7 @@ pub fn parse_file(id: FileId, file: &SourceFile, diags: &mut Vec<Diagnostic>) ->
     }
     let mut objects = Vec::new();
     for doc in yaml::parse_documents(id, file, diags) {
-        objects::read_document(&doc, diags, &mut objects);
+        objects::read_document(&doc, features, diags, &mut objects);
     }
     objects
 }

@@ -6,23 +6,34 @@
 
 use std::net::IpAddr;
 
+use super::legacy::read_legacy_policy;
 use super::policy::read_network_policy;
 use super::reader::Reader;
 use super::yaml::Node;
-use super::{Object, ObjectMeta, PodObject, ServiceObject};
+use super::{IsolationAnnotation, NamespaceObject, Object, ObjectMeta, PodObject, ServiceObject};
 use crate::diagnostic::Diagnostic;
 use crate::model::names;
 use crate::model::ports::Protocol;
+use crate::model::versions::{
+    ALPHA_ISOLATION_ANNOTATION, BETA_ISOLATION_ANNOTATION, Feature, Features, Generation, IsolationModel, row,
+};
 use crate::model::workload::{ContainerPort, OwnerRef, PodKind};
 
-/// Reads one document (an object, or a `List` of objects) into `out`.
-pub fn read_document(doc: &Node, diags: &mut Vec<Diagnostic>, out: &mut Vec<Object>) {
-    read_object(doc, None, diags, out);
+/// Reads one document (an object, or a `List` of objects) into `out`, as the release of `features`
+/// reads it.
+pub fn read_document(doc: &Node, features: &Features, diags: &mut Vec<Diagnostic>, out: &mut Vec<Object>) {
+    read_object(doc, None, features, diags, out);
 }
 
 /// Reads an object; `implied` is the (apiVersion, kind) that items of a typed list such as `PodList`
 /// may leave out.
-fn read_object(doc: &Node, implied: Option<(&str, &str)>, diags: &mut Vec<Diagnostic>, out: &mut Vec<Object>) {
+fn read_object(
+    doc: &Node,
+    implied: Option<(&str, &str)>,
+    features: &Features,
+    diags: &mut Vec<Diagnostic>,
+    out: &mut Vec<Object>,
+) {
     if doc.is_null() {
         return; // an empty document, e.g. after a trailing `---`
     }
@@ -43,26 +54,54 @@ fn read_object(doc: &Node, implied: Option<(&str, &str)>, diags: &mut Vec<Diagno
         let item_kind = kind.strip_suffix("List").filter(|k| !k.is_empty());
         let items = doc.get("items").and_then(|n| r.seq(n, "items")).unwrap_or_default();
         for item in items {
-            read_object(item, item_kind.map(|k| (api_version.as_str(), k)), r.diagnostics(), out);
+            read_object(item, item_kind.map(|k| (api_version.as_str(), k)), features, r.diagnostics(), out);
         }
         return;
     }
     let before = r.errors();
     let object = match kind.as_str() {
-        "Namespace" => read_meta(&mut r, doc, false).map(Object::Namespace),
+        "Namespace" => read_meta(&mut r, doc, false).map(|meta| {
+            let isolation = read_isolation_annotation(&mut r, doc, features);
+            Object::Namespace(NamespaceObject { meta, isolation })
+        }),
         "Service" => read_service(&mut r, doc).map(Object::Service),
-        "NetworkPolicy" => match api_version.as_str() {
-            "networking.k8s.io/v1" => read_meta(&mut r, doc, true)
-                .and_then(|meta| read_network_policy(&mut r, doc, meta))
+        "NetworkPolicy" => match Generation::from_api_version(&api_version) {
+            Some(generation) if !features.serves(generation) => {
+                r.push(
+                    Diagnostic::error(
+                        "api-not-served",
+                        format!(
+                            "Kubernetes {} does not serve `{api_version}` NetworkPolicy ({}); the policy is not evaluated",
+                            features.release,
+                            features.why_not(generation.feature())
+                        ),
+                    )
+                    .at(doc.get("apiVersion").map_or(doc.span, |n| n.span))
+                    .help(if features.release < row(generation.feature()).since {
+                        format!("choose a release from {} on with `--kubernetes-version`", row(generation.feature()).since)
+                    } else {
+                        format!(
+                            "choose its release with `--kubernetes-version`, or rewrite the policy for {} with `moat migrate`",
+                            features.release
+                        )
+                    }),
+                );
+                None
+            }
+            Some(generation @ (Generation::Alpha | Generation::Romana)) => {
+                read_legacy_policy(&mut r, doc, generation, features).map(Object::NetworkPolicy)
+            }
+            Some(generation) => read_meta(&mut r, doc, true)
+                .and_then(|meta| read_network_policy(&mut r, doc, meta, features, generation))
                 .map(Object::NetworkPolicy),
-            other => {
+            None => {
                 r.push(
                     Diagnostic::warning(
                         "unsupported-api-version",
-                        format!("`NetworkPolicy` of apiVersion `{other}` is not evaluated"),
+                        format!("`NetworkPolicy` of apiVersion `{api_version}` is not evaluated"),
                     )
                     .at(doc.get("apiVersion").map_or(doc.span, |n| n.span))
-                    .help("moat evaluates `networking.k8s.io/v1` NetworkPolicy objects"),
+                    .help("moat evaluates `networking.k8s.io/v1` NetworkPolicy objects and their ancestors (`moat versions`)"),
                 );
                 None
             }
@@ -86,6 +125,74 @@ fn read_object(doc: &Node, implied: Option<(&str, &str)>, diags: &mut Vec<Diagno
     {
         out.push(object);
     }
+}
+
+/// The pre-1.7 isolation annotation of a Namespace that the release reads; an annotation that would
+/// isolate but that the release ignores gets a warning.
+fn read_isolation_annotation(r: &mut Reader<'_>, doc: &Node, features: &Features) -> Option<IsolationAnnotation> {
+    let annotations = doc.get("metadata").and_then(|m| m.get("annotations"))?;
+    let mut read = None;
+    for (key, generation) in
+        [(ALPHA_ISOLATION_ANNOTATION, Generation::Alpha), (BETA_ISOLATION_ANNOTATION, Generation::ExtensionsV1beta1)]
+    {
+        let Some(node) = annotations.get(key) else { continue };
+        let value = node.as_str().unwrap_or("");
+        let isolated = match generation {
+            Generation::Alpha => match value {
+                "on" | "yes" => Some(true),
+                "off" | "no" => Some(false),
+                _ => None,
+            },
+            _ => serde_json::from_str::<serde_json::Value>(value)
+                .ok()
+                .map(|v| v.pointer("/ingress/isolation").and_then(|i| i.as_str()) == Some("DefaultDeny")),
+        };
+        let Some(isolated) = isolated else {
+            let expected = match generation {
+                Generation::Alpha => "`\"on\"` or `\"off\"`",
+                _ => "JSON such as `{\"ingress\": {\"isolation\": \"DefaultDeny\"}}`",
+            };
+            r.push(
+                Diagnostic::warning(
+                    "invalid-annotation",
+                    format!("annotation `{key}` is `{value}`; the namespace is not isolated by it"),
+                )
+                .at(node.span)
+                .help(format!("the value must be {expected}")),
+            );
+            continue;
+        };
+        let model = match generation {
+            Generation::Alpha => IsolationModel::AlphaAnnotation,
+            _ => IsolationModel::DefaultDenyAnnotation,
+        };
+        if features.isolation() == model {
+            read = Some(IsolationAnnotation { generation, isolated, span: node.span });
+        } else if isolated {
+            let feature = match generation {
+                Generation::Alpha => Feature::AlphaApi,
+                _ => Feature::DefaultDenyAnnotation,
+            };
+            let help = if features.isolation() == IsolationModel::Selection {
+                "from 1.7 a pod is isolated once a policy selects it: a policy with `podSelector: {}` and no rules isolates the whole namespace (`moat migrate` writes it)"
+            } else {
+                "the namespace is not isolated by it"
+            };
+            r.push(
+                Diagnostic::warning(
+                    "annotation-ignored",
+                    format!(
+                        "Kubernetes {} ignores the namespace annotation `{key}` ({})",
+                        features.release,
+                        features.why_not(feature)
+                    ),
+                )
+                .at(node.span)
+                .help(help),
+            );
+        }
+    }
+    read
 }
 
 fn field_str(r: &mut Reader<'_>, doc: &Node, field: &str) -> Option<String> {
@@ -117,14 +224,14 @@ pub fn read_meta(r: &mut Reader<'_>, doc: &Node, namespaced: bool) -> Option<Obj
     let name = r.string(name_node, "metadata.name")?;
     let check = if namespaced { names::dns1123_subdomain(&name) } else { names::dns1123_label(&name) };
     if let Err(why) = check {
-        r.push(Diagnostic::error("invalid-name", format!("name `{name}` is invalid: {why}")).at(name_node.span));
+        invalid_name(r, format!("name `{name}` is invalid: {why}"), name_node.span);
     }
     let meta = meta.filter(|m| r.mapping(m, "metadata").is_some());
     let namespace = match meta.and_then(|m| m.get("namespace")).filter(|n| !n.is_null()) {
         Some(node) => {
             let ns = r.string(node, "metadata.namespace")?;
             if let Err(why) = names::dns1123_label(&ns) {
-                r.push(Diagnostic::error("invalid-name", format!("namespace `{ns}` is invalid: {why}")).at(node.span));
+                invalid_name(r, format!("namespace `{ns}` is invalid: {why}"), node.span);
             }
             Some(ns)
         }
@@ -141,12 +248,26 @@ pub fn read_meta(r: &mut Reader<'_>, doc: &Node, namespaced: bool) -> Option<Obj
         .unwrap_or_default()
         .iter()
         .filter_map(|o| {
-            let kind = o.get("kind").and_then(|n| n.as_str())?;
             let name = o.get("name").and_then(|n| n.as_str())?;
-            Some(OwnerRef { kind: kind.into(), name: name.into() })
+            let kind = o.get("kind").and_then(|n| n.as_str()).unwrap_or_default();
+            let controller = o.get("controller").and_then(|n| n.as_str()) == Some("true");
+            Some(OwnerRef { kind: kind.into(), name: name.into(), controller })
         })
         .collect();
     Some(ObjectMeta { name, namespace, labels, annotations, owners, span: doc.span })
+}
+
+/// An invalid object or namespace name: an error, since the API server rejects the object, but one
+/// that does not exclude it from the analysis. A name changes nothing about what a policy selects or
+/// allows, and manifests that tools and tests evaluate anyway (netpol-analyzer's among them) should
+/// give the same answers here, with the error shown beside them.
+fn invalid_name(r: &mut Reader<'_>, message: String, span: crate::source::Span) {
+    // Straight into the sink: errors pushed through the reader would reject the object.
+    r.diagnostics().push(
+        Diagnostic::error("invalid-name", message)
+            .at(span)
+            .help("`kubectl apply` would refuse this object; moat analyzes it anyway, since a name does not change what it selects or allows"),
+    );
 }
 
 /// Labels with key and value syntax checked (an invalid label is reported and dropped).

@@ -1,6 +1,8 @@
-//! `networking.k8s.io/v1` NetworkPolicy, validated as the API server validates it
-//! (`ValidateNetworkPolicySpec`) and defaulted as it defaults it (`policyTypes`, protocol TCP).
-//! A policy with any error is rejected, exactly as `kubectl apply` would fail on it.
+//! `networking.k8s.io/v1` and `extensions/v1beta1` NetworkPolicy, validated as the API server of the
+//! chosen release validates it (`ValidateNetworkPolicySpec`) and defaulted as it defaults it
+//! (`policyTypes`, protocol TCP). A policy with any error is rejected, exactly as `kubectl apply`
+//! would fail on it. Fields the release does not know yet (or whose feature gate is off) are dropped
+//! as its API server drops them, with a warning that says what the policy then does.
 
 use std::net::IpAddr;
 
@@ -11,10 +13,11 @@ use super::reader::Reader;
 use super::yaml::{Node, Value};
 use crate::diagnostic::Diagnostic;
 use crate::model::ip::IpBlock;
-use crate::model::labels::{LabelSelector, Operator, Requirement};
+use crate::model::labels::{LabelSelector, NAMESPACE_NAME_LABEL, Operator, Requirement};
 use crate::model::names;
-use crate::model::policy::{Direction, NetworkPolicy, Peer, PeerKind, PortRule, PortSpec, Rule};
+use crate::model::policy::{Direction, NetworkPolicy, Origin, Peer, PeerKind, PortRule, PortSpec, Rule};
 use crate::model::ports::Protocol;
+use crate::model::versions::{Feature, Features, Generation};
 
 const SPEC_FIELDS: &[&str] = &["podSelector", "policyTypes", "ingress", "egress"];
 const SELECTOR_FIELDS: &[&str] = &["matchLabels", "matchExpressions"];
@@ -23,7 +26,13 @@ const PEER_FIELDS: &[&str] = &["podSelector", "namespaceSelector", "ipBlock"];
 const PORT_FIELDS: &[&str] = &["protocol", "port", "endPort"];
 const IPBLOCK_FIELDS: &[&str] = &["cidr", "except"];
 
-pub fn read_network_policy(r: &mut Reader<'_>, doc: &Node, meta: ObjectMeta) -> Option<NetworkPolicy> {
+pub fn read_network_policy(
+    r: &mut Reader<'_>,
+    doc: &Node,
+    meta: ObjectMeta,
+    features: &Features,
+    generation: Generation,
+) -> Option<NetworkPolicy> {
     let namespace = meta.namespace.clone().unwrap_or_else(|| "default".into());
     let empty = Node { span: doc.span, value: Value::Null };
     let spec = match doc.get("spec") {
@@ -42,7 +51,7 @@ pub fn read_network_policy(r: &mut Reader<'_>, doc: &Node, meta: ObjectMeta) -> 
     };
     r.strict_mapping(spec, "spec", SPEC_FIELDS)?;
     let (pod_selector, pod_selector_span) = match spec.get("podSelector") {
-        Some(node) => (read_selector(r, node, "spec.podSelector")?, node.span),
+        Some(node) => (read_selector(r, node, "spec.podSelector", features)?, node.span),
         None => {
             if !std::ptr::eq(spec, &empty) {
                 r.push(
@@ -57,9 +66,41 @@ pub fn read_network_policy(r: &mut Reader<'_>, doc: &Node, meta: ObjectMeta) -> 
             (LabelSelector::default(), spec.span)
         }
     };
-    let ingress = read_rules(r, spec, Direction::Ingress);
-    let egress = read_rules(r, spec, Direction::Egress);
-    let (types, explicit) = read_policy_types(r, spec);
+    let ingress = read_rules(r, spec, Direction::Ingress, features);
+    // Before 1.8 the API server has no `egress` and no `policyTypes`, and drops them.
+    let dropped: Vec<&Node> = [("egress", Feature::Egress), ("policyTypes", Feature::PolicyTypes)]
+        .into_iter()
+        .filter(|&(_, feature)| !features.has(feature))
+        .filter_map(|(field, _)| spec_key(spec, field))
+        .collect();
+    if let Some(first) = dropped.first() {
+        let rules = ingress.as_ref().map_or(0, Vec::len);
+        let effect = if rules == 0 {
+            "this policy denies all ingress to the pods it selects and restricts no egress".to_string()
+        } else {
+            format!(
+                "this policy isolates the pods it selects for ingress (only its {rules} ingress rule(s) allow traffic) and restricts no egress"
+            )
+        };
+        let fields: Vec<String> = dropped.iter().map(|k| format!("`spec.{}`", k.as_str().unwrap_or(""))).collect();
+        r.push(
+            Diagnostic::warning(
+                "field-not-in-release",
+                format!(
+                    "Kubernetes {} has no {} ({}); its API server drops them, so {effect}",
+                    features.release,
+                    fields.join(" or "),
+                    features.why_not(Feature::Egress)
+                ),
+            )
+            .at(first.span)
+            .label("dropped")
+            .help("choose a later release with `--kubernetes-version`, or write the policy as this release reads it"),
+        );
+    }
+    let egress = if features.has(Feature::Egress) { read_rules(r, spec, Direction::Egress, features) } else { None };
+    let (types, explicit) =
+        if features.has(Feature::PolicyTypes) { read_policy_types(r, spec) } else { ((false, false), false) };
     let (isolates_ingress, isolates_egress) = if explicit {
         types
     } else {
@@ -77,7 +118,16 @@ pub fn read_network_policy(r: &mut Reader<'_>, doc: &Node, meta: ObjectMeta) -> 
         policy_types_explicit: explicit,
         ingress: ingress.unwrap_or_default(),
         egress: egress.unwrap_or_default(),
+        origin: Origin::Manifest(generation),
     })
+}
+
+/// The key node of a mapping entry (its span is where a dropped field is reported).
+fn spec_key<'n>(spec: &'n Node, field: &str) -> Option<&'n Node> {
+    match &spec.value {
+        Value::Map(entries) => entries.iter().map(|(k, _)| k).find(|k| k.as_str() == Some(field)),
+        _ => None,
+    }
 }
 
 /// ((ingress, egress), explicit). An omitted or empty list is defaulted by the caller.
@@ -106,7 +156,7 @@ fn read_policy_types(r: &mut Reader<'_>, spec: &Node) -> ((bool, bool), bool) {
     ((ingress, egress), !items.is_empty())
 }
 
-fn read_rules(r: &mut Reader<'_>, spec: &Node, direction: Direction) -> Option<Vec<Rule>> {
+fn read_rules(r: &mut Reader<'_>, spec: &Node, direction: Direction, features: &Features) -> Option<Vec<Rule>> {
     let field = direction.as_str();
     let node = spec.get(field)?;
     let peers_field = direction.peers_field();
@@ -116,15 +166,17 @@ fn read_rules(r: &mut Reader<'_>, spec: &Node, direction: Direction) -> Option<V
         if r.strict_mapping(rule, &path, &[peers_field, "ports"]).is_none() {
             continue;
         }
-        let peers =
-            rule.get(peers_field).map(|n| read_peers(r, n, &format!("{path}.{peers_field}"))).unwrap_or_default();
-        let ports = rule.get("ports").map(|n| read_ports(r, n, &format!("{path}.ports"))).unwrap_or_default();
+        let peers = rule
+            .get(peers_field)
+            .map(|n| read_peers(r, n, &format!("{path}.{peers_field}"), features))
+            .unwrap_or_default();
+        let ports = rule.get("ports").map(|n| read_ports(r, n, &format!("{path}.ports"), features)).unwrap_or_default();
         rules.push(Rule { span: rule.span, peers, ports });
     }
     Some(rules)
 }
 
-fn read_peers(r: &mut Reader<'_>, node: &Node, path: &str) -> Vec<Peer> {
+fn read_peers(r: &mut Reader<'_>, node: &Node, path: &str, features: &Features) -> Vec<Peer> {
     let mut peers = Vec::new();
     for (i, peer) in r.seq(node, path).unwrap_or_default().iter().enumerate() {
         let path = format!("{path}[{i}]");
@@ -132,15 +184,54 @@ fn read_peers(r: &mut Reader<'_>, node: &Node, path: &str) -> Vec<Peer> {
             continue;
         }
         let present = |f: &str| peer.get(f).filter(|n| !n.is_null());
-        let (pods, namespaces, ip_block) = (present("podSelector"), present("namespaceSelector"), present("ipBlock"));
+        let (pods, namespaces) = (present("podSelector"), present("namespaceSelector"));
+        // Before 1.8 `ipBlock` is unknown to the API server, which drops it.
+        let (ip_block, dropped_block) = match present("ipBlock") {
+            Some(block) if !features.has(Feature::IpBlock) => (None, Some(block)),
+            block => (block, None),
+        };
+        let no_ip_block =
+            || format!("Kubernetes {} has no `ipBlock` ({})", features.release, features.why_not(Feature::IpBlock));
+        if let (Some(block), true) = (dropped_block, pods.is_some() || namespaces.is_some()) {
+            r.push(
+                Diagnostic::warning(
+                    "field-not-in-release",
+                    format!("{}; its API server drops it from `{path}`", no_ip_block()),
+                )
+                .at(block.span)
+                .label("dropped"),
+            );
+        }
+        if let (Some(p), Some(_)) = (pods, namespaces)
+            && !features.has(Feature::PeerSelectorsAnd)
+        {
+            r.push(
+                Diagnostic::error(
+                    "invalid-peer",
+                    format!(
+                        "`{path}` may not specify more than 1 from type in Kubernetes {} (both selectors in one peer came in {})",
+                        features.release,
+                        crate::model::versions::row(Feature::PeerSelectorsAnd).since
+                    ),
+                )
+                .at(p.span)
+                .help("put `podSelector` and `namespaceSelector` in separate peers (OR), or choose a later release"),
+            );
+            continue;
+        }
         let kind = match (pods, namespaces, ip_block) {
             (None, None, None) => {
-                r.push(
-                    Diagnostic::error("invalid-peer", format!("`{path}` must specify a peer"))
-                        .at(peer.span)
-                        .label("empty peer")
-                        .help("set `podSelector`, `namespaceSelector` or `ipBlock`; to allow every source, leave the whole list out"),
-                );
+                let (message, help) = match dropped_block {
+                    Some(_) => (
+                        format!("`{path}` must specify a peer: {}", no_ip_block()),
+                        "choose a later release with `--kubernetes-version`",
+                    ),
+                    None => (
+                        format!("`{path}` must specify a peer"),
+                        "set `podSelector`, `namespaceSelector` or `ipBlock`; to allow every source, leave the whole list out",
+                    ),
+                };
+                r.push(Diagnostic::error("invalid-peer", message).at(peer.span).label("empty peer").help(help));
                 continue;
             }
             (_, _, Some(block)) if pods.is_some() || namespaces.is_some() => {
@@ -159,8 +250,9 @@ fn read_peers(r: &mut Reader<'_>, node: &Node, path: &str) -> Vec<Peer> {
                 None => continue,
             },
             (pods, namespaces, None) => {
-                let pods = pods.and_then(|n| read_selector(r, n, &format!("{path}.podSelector")));
-                let namespaces = namespaces.and_then(|n| read_selector(r, n, &format!("{path}.namespaceSelector")));
+                let pods = pods.and_then(|n| read_selector(r, n, &format!("{path}.podSelector"), features));
+                let namespaces =
+                    namespaces.and_then(|n| read_selector(r, n, &format!("{path}.namespaceSelector"), features));
                 PeerKind::Selectors { pods, namespaces }
             }
         };
@@ -169,7 +261,7 @@ fn read_peers(r: &mut Reader<'_>, node: &Node, path: &str) -> Vec<Peer> {
     peers
 }
 
-fn read_selector(r: &mut Reader<'_>, node: &Node, path: &str) -> Option<LabelSelector> {
+pub(super) fn read_selector(r: &mut Reader<'_>, node: &Node, path: &str, features: &Features) -> Option<LabelSelector> {
     r.strict_mapping(node, path, SELECTOR_FIELDS)?;
     let before = r.errors();
     let mut selector = LabelSelector::default();
@@ -194,10 +286,38 @@ fn read_selector(r: &mut Reader<'_>, node: &Node, path: &str) -> Option<LabelSel
             }
         }
     }
+    if path.ends_with("namespaceSelector") {
+        check_namespace_name_label(r, &selector, node.span, features);
+    }
     (r.errors() == before).then_some(selector)
 }
 
-fn check_label(
+/// Before 1.21 (or with its gate off) namespaces do not carry `kubernetes.io/metadata.name` unless
+/// they set it themselves: a selector on it is worth a warning.
+pub(super) fn check_namespace_name_label(
+    r: &mut Reader<'_>,
+    selector: &LabelSelector,
+    span: crate::source::Span,
+    features: &Features,
+) {
+    let uses = selector.match_labels.contains_key(NAMESPACE_NAME_LABEL)
+        || selector.match_expressions.iter().any(|e| e.key == NAMESPACE_NAME_LABEL);
+    if uses && !features.has(Feature::NamespaceNameLabel) {
+        r.push(
+            Diagnostic::warning(
+                "field-not-in-release",
+                format!(
+                    "Kubernetes {} does not label namespaces with `{NAMESPACE_NAME_LABEL}` ({}); this selector only matches namespaces that set the label themselves",
+                    features.release,
+                    features.why_not(Feature::NamespaceNameLabel)
+                ),
+            )
+            .at(span),
+        );
+    }
+}
+
+pub(super) fn check_label(
     r: &mut Reader<'_>,
     text: &str,
     span: crate::source::Span,
@@ -268,26 +388,41 @@ fn read_requirement(r: &mut Reader<'_>, expr: &Node, path: &str) -> Option<Requi
     Some(Requirement { key, operator, values })
 }
 
-fn read_ports(r: &mut Reader<'_>, node: &Node, path: &str) -> Vec<PortRule> {
+pub(super) fn read_ports(r: &mut Reader<'_>, node: &Node, path: &str, features: &Features) -> Vec<PortRule> {
     let mut ports = Vec::new();
     for (i, entry) in r.seq(node, path).unwrap_or_default().iter().enumerate() {
         let path = format!("{path}[{i}]");
         if r.strict_mapping(entry, &path, PORT_FIELDS).is_none() {
             continue;
         }
-        if let Some(port) = read_port(r, entry, &path) {
+        if let Some(port) = read_port(r, entry, &path, features) {
             ports.push(port);
         }
     }
     ports
 }
 
-fn read_port(r: &mut Reader<'_>, entry: &Node, path: &str) -> Option<PortRule> {
+fn read_port(r: &mut Reader<'_>, entry: &Node, path: &str, features: &Features) -> Option<PortRule> {
     let before = r.errors();
     let present = |f: &str| entry.get(f).filter(|n| !n.is_null());
     let protocol = match present("protocol") {
         None => Some(Protocol::Tcp),
         Some(node) => r.string(node, &format!("{path}.protocol")).and_then(|p| match p.parse::<Protocol>() {
+            Ok(Protocol::Sctp) if !features.has(Feature::Sctp) => {
+                r.push(
+                    Diagnostic::error(
+                        "invalid-protocol",
+                        format!(
+                            "`SCTP` is not a supported protocol in Kubernetes {} ({}); use `TCP` or `UDP`",
+                            features.release,
+                            features.why_not(Feature::Sctp)
+                        ),
+                    )
+                    .at(node.span)
+                    .label("unsupported protocol"),
+                );
+                None
+            }
             Ok(p) => Some(p),
             Err(why) => {
                 r.push(Diagnostic::error("invalid-protocol", why).at(node.span).label("unsupported protocol"));
@@ -295,7 +430,25 @@ fn read_port(r: &mut Reader<'_>, entry: &Node, path: &str) -> Option<PortRule> {
             }
         }),
     };
-    let end_port = present("endPort").and_then(|n| r.int(n, &format!("{path}.endPort")).map(|v| (v, n.span)));
+    let end_port = match present("endPort") {
+        // Before 1.21, or with the NetworkPolicyEndPort gate off, the API server drops `endPort`.
+        Some(node) if !features.has(Feature::EndPort) => {
+            r.push(
+                Diagnostic::warning(
+                    "field-not-in-release",
+                    format!(
+                        "Kubernetes {} drops `{path}.endPort` ({}); the entry allows only its `port`",
+                        features.release,
+                        features.why_not(Feature::EndPort)
+                    ),
+                )
+                .at(node.span)
+                .label("dropped"),
+            );
+            None
+        }
+        node => node.and_then(|n| r.int(n, &format!("{path}.endPort")).map(|v| (v, n.span))),
+    };
     let port_error = |r: &mut Reader<'_>, span, msg: String, help: &str| {
         r.push(Diagnostic::error("invalid-port", msg).at(span).help(help.to_string()));
     };

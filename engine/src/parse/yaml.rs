@@ -74,34 +74,46 @@ impl Node {
 /// Parses every document of `file`; syntax errors become `yaml-syntax` diagnostics.
 pub fn parse_documents(id: FileId, file: &SourceFile, diags: &mut Vec<Diagnostic>) -> Vec<Node> {
     let mut docs = Vec::new();
-    for (first_line, chunk) in document_chunks(&file.text) {
-        let mut builder = Builder::new(id, file, first_line);
-        match builder.run(chunk) {
-            Ok(()) => docs.append(&mut builder.docs),
-            Err(err) => {
-                docs.append(&mut builder.docs);
-                diags.push(*err);
-            }
-        }
-    }
+    for_each_document(id, file, diags, |doc, _| docs.push(doc));
     docs
 }
 
+/// Parses the documents of `file` one `---` chunk at a time and hands each to `visit`, so that only
+/// one chunk's node tree is in memory at once.
+pub fn for_each_document(
+    id: FileId,
+    file: &SourceFile,
+    diags: &mut Vec<Diagnostic>,
+    mut visit: impl FnMut(Node, &mut Vec<Diagnostic>),
+) {
+    for (first_line, start, chunk) in document_chunks(&file.text) {
+        let mut builder = Builder::new(id, file, first_line, start, chunk.is_ascii());
+        let result = builder.run(chunk);
+        for doc in builder.docs {
+            visit(doc, diags);
+        }
+        if let Err(err) = result {
+            diags.push(*err);
+        }
+    }
+}
+
 /// Splits a stream at `---` lines so that each document is parsed (and fails) on its own. Every chunk
-/// keeps its own `---` line, so positions inside it stay exact. Yields (1-based first line, text).
-fn document_chunks(text: &str) -> Vec<(usize, &str)> {
+/// keeps its own `---` line, so positions inside it stay exact. Yields (1-based first line, byte
+/// offset, text).
+fn document_chunks(text: &str) -> Vec<(usize, usize, &str)> {
     let mut chunks = Vec::new();
     let (mut start, mut start_line, mut offset) = (0, 1, 0);
     for (i, line) in text.split_inclusive('\n').enumerate() {
         let is_marker = line.starts_with("---") && line[3..].chars().next().is_none_or(|c| c.is_whitespace());
         if is_marker && offset > start {
-            chunks.push((start_line, &text[start..offset]));
+            chunks.push((start_line, start, &text[start..offset]));
             start = offset;
             start_line = i + 1;
         }
         offset += line.len();
     }
-    chunks.push((start_line, &text[start..]));
+    chunks.push((start_line, start, &text[start..]));
     chunks
 }
 
@@ -114,6 +126,10 @@ struct Builder<'a> {
     file_id: FileId,
     file: &'a SourceFile,
     first_line: usize,
+    /// Byte offset of the chunk in the file, and whether it is ASCII (then a character index is a
+    /// byte index, and positions need no line lookup).
+    start: usize,
+    ascii: bool,
     stack: Vec<Frame>,
     anchors: HashMap<usize, Node>,
     nodes: usize,
@@ -121,12 +137,25 @@ struct Builder<'a> {
 }
 
 impl<'a> Builder<'a> {
-    fn new(file_id: FileId, file: &'a SourceFile, first_line: usize) -> Self {
-        Builder { file_id, file, first_line, stack: Vec::new(), anchors: HashMap::new(), nodes: 0, docs: Vec::new() }
+    fn new(file_id: FileId, file: &'a SourceFile, first_line: usize, start: usize, ascii: bool) -> Self {
+        Builder {
+            file_id,
+            file,
+            first_line,
+            start,
+            ascii,
+            stack: Vec::new(),
+            anchors: HashMap::new(),
+            nodes: 0,
+            docs: Vec::new(),
+        }
     }
 
     /// Byte offset in the whole file of a chunk-relative marker.
     fn offset(&self, mark: saphyr_parser::Marker) -> usize {
+        if self.ascii {
+            return self.start + mark.index();
+        }
         self.file.offset_of(self.first_line + mark.line() - 1, mark.col())
     }
 
