@@ -27,7 +27,7 @@ use crate::output::QuietPipe;
 /// | 0 | success; for `check` and `explain`, the flow is allowed |
 /// | 1 | error: unreadable input, unknown pod, policy or example, unresolvable named port |
 /// | 2 | usage error: invalid command line |
-/// | 3 | `check` and `explain`: the flow is denied |
+/// | 3 | `check` and `explain`: the flow is denied; `diff`: connectivity changed; `lint`: a warning or an error was found; `verify`: an intent does not hold; `migrate`: the migrated manifests do not allow the same connections |
 ///
 /// Problems inside the manifests are not errors here: they are reported on stderr and the analysis
 /// goes on with every object that is valid.
@@ -47,6 +47,12 @@ impl Exit {
     /// The status of a verdict: allowed is success, denied is [`Exit::Denied`].
     fn verdict(allowed: bool) -> Exit {
         if allowed { Exit::Success } else { Exit::Denied }
+    }
+
+    /// The status of a command that looks for something (changes, findings, broken intents): code 3
+    /// when it found some, as for a denied flow, so that CI jobs can fail on it.
+    fn found(found: bool) -> Exit {
+        Exit::verdict(!found)
     }
 }
 

@@ -26,8 +26,54 @@ pub enum MatrixFormat {
 impl MatrixFormat {
     /// The format of the input diagnostics that go with this output: JSON with JSON, text otherwise.
     pub fn diagnostics(self) -> Format {
-        if self == MatrixFormat::Json { Format::Json } else { Format::Text }
+        diagnostics_format(self == MatrixFormat::Json)
     }
+}
+
+/// `--output` of `list`: netpol-analyzer's formats, and drawings.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum ListFormat {
+    /// `source => destination : connections`, one line per pair (netpol-analyzer's `txt`)
+    #[default]
+    #[value(alias = "text")]
+    Txt,
+    Json,
+    Csv,
+    /// Markdown table
+    Md,
+    /// Graphviz
+    Dot,
+    /// drawn by moat, namespaces as groups
+    Svg,
+    /// Mermaid flowchart
+    Mermaid,
+}
+
+/// `--output` of `diff`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum DiffFormat {
+    #[default]
+    #[value(alias = "text")]
+    Txt,
+    Json,
+    /// Markdown table
+    Md,
+    Csv,
+}
+
+/// `--output` of `lint`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum LintFormat {
+    #[default]
+    Text,
+    Json,
+    /// SARIF 2.1.0, which code hosts read to annotate pull requests
+    Sarif,
+}
+
+/// The format of the input diagnostics that go with an output: JSON with JSON, text otherwise.
+pub fn diagnostics_format(json: bool) -> Format {
+    if json { Format::Json } else { Format::Text }
 }
 
 /// Pretty-printed JSON and a final newline.

@@ -292,3 +292,303 @@ fn the_binary_reports_the_exit_status() -> io::Result<()> {
     assert_eq!(status.code(), Some(3));
     Ok(())
 }
+
+/// 1.6 manifests: an isolated namespace with a v1beta1 policy, a namespace without the annotation,
+/// and a v1 policy that 1.6 does not serve.
+const RELEASE_1_6: &str = r#"
+apiVersion: v1
+kind: Namespace
+metadata:
+  name: shop
+  annotations:
+    net.beta.kubernetes.io/network-policy: '{"ingress": {"isolation": "DefaultDeny"}}'
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: web, namespace: shop, labels: {app: web}}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: db, namespace: shop, labels: {app: db}}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: job, namespace: batch, labels: {app: job}}
+---
+apiVersion: extensions/v1beta1
+kind: NetworkPolicy
+metadata: {name: db-from-web, namespace: shop}
+spec:
+  podSelector: {matchLabels: {app: db}}
+  ingress:
+  - from: [{podSelector: {matchLabels: {app: web}}}]
+    ports: [{port: 5432}]
+---
+apiVersion: extensions/v1beta1
+kind: NetworkPolicy
+metadata: {name: lonely, namespace: batch}
+spec:
+  podSelector: {}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: too-new, namespace: shop}
+spec:
+  podSelector: {}
+  ingress: [{}]
+"#;
+
+#[test]
+fn releases() {
+    let table = moat("versions");
+    assert_eq!(table.exit, Exit::Success);
+    insta::assert_snapshot!("versions", table.text());
+    let at =
+        moat("versions --kubernetes-version 1.21 --feature-gates NetworkPolicyEndPort=true,SCTPSupport=false -o json");
+    insta::assert_snapshot!("versions_at_release_json", at.text());
+    let old = moat_with_stdin("matrix - --kubernetes-version 1.6 --port 5432 -o json", RELEASE_1_6);
+    insta::assert_snapshot!("matrix_1_6_json", old.text());
+    let newest = moat_with_stdin("explain - --from shop/web --to shop/db --port 80", RELEASE_1_6);
+    insta::assert_snapshot!("explain_newest_release", newest.text());
+    let usage = moat("matrix --example docs --kubernetes-version 1.1");
+    assert_eq!(usage.exit, Exit::Usage);
+    assert!(usage.stderr.contains("NetworkPolicy does not exist before Kubernetes 1.2"), "{}", usage.stderr);
+}
+
+#[test]
+fn migrate() {
+    let run = moat_with_stdin("migrate - --from-version 1.6", RELEASE_1_6);
+    assert_eq!(run.exit, Exit::Success);
+    insta::assert_snapshot!("migrate_1_6", run.text());
+    let json = moat_with_stdin("migrate - --from-version 1.6 --to-version 1.21 -o json", RELEASE_1_6);
+    assert_eq!(json.exit, Exit::Success);
+    insta::assert_snapshot!("migrate_1_6_json", json.text());
+    // The newest reading (`ingress: [{}]` opens shop) cannot be written for 1.6, and a downgrade
+    // from 1.22 to 1.20 loses endPort: the proof names the pairs.
+    let ranged = "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: p}\nspec:\n  podSelector: {matchLabels: {app: db}}\n  ingress:\n  - ports: [{port: 5000, endPort: 6000}]\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: db, labels: {app: db}}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: web}\n";
+    let lossy = moat_with_stdin("migrate - --from-version 1.22 --to-version 1.20", ranged);
+    assert_eq!(lossy.exit, Exit::Denied);
+    insta::assert_snapshot!("migrate_not_equivalent", lossy.text());
+    let refused = moat_with_stdin("migrate - --from-version 1.6 --to-version 1.6", RELEASE_1_6);
+    assert_eq!(refused.exit, Exit::Error);
+}
+
+/// Workloads in two namespaces for the connectivity commands: a Deployment and a StatefulSet with
+/// named ports, a pod of a ReplicaSet, an ipBlock with an `except`, a port range and UDP.
+const SHOP: &str = "\
+apiVersion: v1
+kind: Namespace
+metadata: {name: shop, labels: {team: shop}}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: shop}
+spec:
+  replicas: 2
+  template:
+    metadata: {labels: {app: web}}
+    spec: {containers: [{name: web, ports: [{name: http, containerPort: 8080}]}]}
+---
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: db, namespace: shop}
+spec:
+  template:
+    metadata: {labels: {app: db}}
+    spec: {containers: [{name: pg, ports: [{name: postgres, containerPort: 5432}]}]}
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: worker-7d4f-x2k9p
+  namespace: batch
+  labels: {app: worker}
+  ownerReferences: [{apiVersion: apps/v1, kind: ReplicaSet, name: worker-7d4f, controller: true}]
+status: {podIP: 10.1.0.5}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: db, namespace: shop}
+spec:
+  podSelector: {matchLabels: {app: db}}
+  policyTypes: [Ingress, Egress]
+  ingress:
+  - from: [{podSelector: {matchLabels: {app: web}}}]
+    ports: [{port: postgres}]
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: web, namespace: shop}
+spec:
+  podSelector: {matchLabels: {app: web}}
+  ingress:
+  - from: [{ipBlock: {cidr: 0.0.0.0/0, except: [10.0.0.0/8]}}]
+    ports: [{port: http}]
+  - from: [{namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: batch}}}]
+    ports: [{port: 9000, endPort: 9100}, {protocol: UDP, port: 53}]
+";
+
+/// `SHOP` after a change: the database also takes the worker, the web tier no longer takes traffic
+/// from outside the cluster, and a cache appears.
+fn shop_changed() -> String {
+    let changed = SHOP
+        .replace(
+            "  - from: [{podSelector: {matchLabels: {app: web}}}]\n    ports: [{port: postgres}]",
+            "  - from:\n    - podSelector: {matchLabels: {app: web}}\n    - namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: batch}}\n    ports: [{port: postgres}]",
+        )
+        .replace("  - from: [{ipBlock: {cidr: 0.0.0.0/0, except: [10.0.0.0/8]}}]\n    ports: [{port: http}]\n", "");
+    changed + "---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: cache, namespace: shop}\nspec: {template: {metadata: {labels: {app: cache}}}}\n"
+}
+
+/// Writes `files` into a temporary directory; the transcripts show it as `[dir]`.
+fn fixture(files: &[(&str, &str)]) -> io::Result<tempfile::TempDir> {
+    let dir = tempfile::tempdir()?;
+    for (name, text) in files {
+        let path = dir.path().join(name);
+        if let Some(parent) = path.parent() {
+            fs::create_dir_all(parent)?;
+        }
+        fs::write(path, text)?;
+    }
+    Ok(dir)
+}
+
+/// `moat` with `{dir}` in the command line standing for `dir`, and `[dir]` for it in the transcript.
+fn moat_in(dir: &Path, command_line: &str) -> String {
+    let shown = dir.display().to_string();
+    let args: Vec<String> = command_line.split_whitespace().map(|a| a.replace("{dir}", &shown)).collect();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    run_moat(&args, "").text().replace(&shown, "[dir]")
+}
+
+#[test]
+fn list_in_every_format() -> io::Result<()> {
+    let dir = fixture(&[("shop.yaml", SHOP)])?;
+    for format in ["txt", "json", "csv", "md", "dot", "svg", "mermaid"] {
+        let run = moat_in(dir.path(), &format!("list {{dir}}/shop.yaml -o {format}"));
+        assert!(run.contains("exit: 0 (Success)"), "{run}");
+        insta::assert_snapshot!(format!("list_{format}"), run);
+    }
+    let focused = moat_in(dir.path(), "list {dir}/shop.yaml --focus-workload shop/db,worker-7d4f --focus-direction ingress");
+    insta::assert_snapshot!("list_focus", focused);
+    let unknown = moat_in(dir.path(), "list {dir}/shop.yaml --focus-workload nope");
+    assert!(unknown.contains("exit: 1 (Error)") && unknown.contains("error: no workload `nope`; workloads include"), "{unknown}");
+    // The policies select hostNetwork pods only when told that the plugin does that.
+    let host = "apiVersion: v1\nkind: Pod\nmetadata: {name: agent, labels: {app: agent}}\nspec: {hostNetwork: true}\n---\n\
+                apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: deny}\nspec: {podSelector: {}}\n";
+    let as_node = moat_with_stdin("list -", host);
+    assert!(as_node.stdout.contains("0.0.0.0-255.255.255.255[External] => default/agent[Pod] : All Connections"), "{}", as_node.stdout);
+    let as_pod = moat_with_stdin("list - --host-network pod", host);
+    assert!(!as_pod.stdout.contains("=> default/agent[Pod]"), "{}", as_pod.stdout);
+    Ok(())
+}
+
+#[test]
+fn diff_in_every_format() -> io::Result<()> {
+    let changed = shop_changed();
+    let dir = fixture(&[("before/shop.yaml", SHOP), ("after/shop.yaml", &changed)])?;
+    for format in ["txt", "json", "md", "csv"] {
+        let run = moat_in(dir.path(), &format!("diff --before {{dir}}/before --after {{dir}}/after -o {format}"));
+        assert!(run.contains("exit: 3 (Denied)"), "{run}");
+        insta::assert_snapshot!(format!("diff_{format}"), run);
+    }
+    let same = moat_in(dir.path(), "diff --before {dir}/before --after {dir}/before");
+    assert!(same.contains("exit: 0 (Success)") && same.contains("no connectivity changes"), "{same}");
+    Ok(())
+}
+
+/// Policies with one of each problem `moat lint` finds.
+const FLAWED_POLICIES: &str = "\
+apiVersion: v1
+kind: Pod
+metadata: {name: web, namespace: prod, labels: {app: web}}
+spec: {containers: [{name: c, ports: [{name: http, containerPort: 8080}]}]}
+status: {podIP: 10.0.0.1}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: db, namespace: prod, labels: {app: db}}
+status: {podIP: 10.0.0.2}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: web, namespace: prod}
+spec:
+  podSelector: {matchLabels: {app: web}}
+  policyTypes: [Ingress, Egress]
+  ingress:
+  - from:
+    - namespaceSelector: {matchLabels: {team: a}}
+    - podSelector: {matchLabels: {app: db}}
+    ports: [{port: http}, {port: metrics}]
+  - from: [{podSelector: {matchLabels: {app: db}}}]
+    ports: [{port: 8080}]
+  - {}
+  egress:
+  - to: [{ipBlock: {cidr: 10.0.0.0/24}}]
+    ports: [{port: 443}]
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: ghost, namespace: prod}
+spec:
+  podSelector: {matchLabels: {app: ghost}}
+";
+
+#[test]
+fn lint_in_every_format() -> io::Result<()> {
+    let dir = fixture(&[("policies.yaml", FLAWED_POLICIES)])?;
+    for format in ["text", "json", "sarif"] {
+        let run = moat_in(dir.path(), &format!("lint {{dir}}/policies.yaml -o {format}"));
+        assert!(run.contains("exit: 3 (Denied)"), "{run}");
+        insta::assert_snapshot!(format!("lint_{format}"), run.replace(env!("CARGO_PKG_VERSION"), "[version]"));
+    }
+    let clean = moat("lint --example docs");
+    insta::assert_snapshot!("lint_docs", clean.text());
+    Ok(())
+}
+
+const INTENTS: &str = "\
+intents:
+- name: the web tier reaches the database
+  from: shop/web
+  to: {namespace: shop, workload: db}
+  port: postgres
+  expect: allow
+- name: nothing outside the cluster reaches the database
+  from: 0.0.0.0/0
+  to: {podSelector: {matchLabels: {app: db}}}
+  expect: deny
+- name: the worker cannot reach the database
+  from: {namespace: batch}
+  to: shop/db
+  port: 5432
+  expect: deny
+- name: the worker reaches the web tier on DNS
+  from: batch/worker-7d4f
+  to: shop/web
+  port: 53
+  protocol: udp
+  expect: allow
+- from: shop/web
+  to: 10.1.0.5
+  expect: deny
+- from: shop/cache
+  to: shop/db
+  expect: allow
+";
+
+#[test]
+fn verify_intents() -> io::Result<()> {
+    let changed = shop_changed();
+    let dir = fixture(&[("before/shop.yaml", SHOP), ("after/shop.yaml", &changed), ("intents.yaml", INTENTS)])?;
+    let holding = moat_in(dir.path(), "verify {dir}/before --intents {dir}/intents.yaml");
+    insta::assert_snapshot!("verify_text", holding);
+    let json = moat_in(dir.path(), "verify {dir}/after --intents {dir}/intents.yaml -o json");
+    assert!(json.contains("exit: 3 (Denied)"), "{json}");
+    insta::assert_snapshot!("verify_json", json);
+    let bad = fixture(&[("intents.yaml", "- {from: a, to: b, expect: perhaps}\n- {from: a, to: b, port: http, expect: deny, when: now}\n")])?;
+    let invalid = moat_in(bad.path(), "verify --example docs --intents {dir}/intents.yaml");
+    insta::assert_snapshot!("verify_invalid_intents", invalid);
+    Ok(())
+}

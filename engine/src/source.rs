@@ -124,6 +124,13 @@ impl Sources {
         &self.files
     }
 
+    /// `span` without the whitespace at its end: a block mapping's span runs to the next token, on a
+    /// later line, and this ends it after its last character.
+    pub fn trim_end(&self, span: Span) -> Span {
+        let Some(text) = self.get(span.file).and_then(|f| f.text.get(span.start..span.end)) else { return span };
+        Span::new(span.file, span.start, span.start + text.trim_end().len())
+    }
+
     pub fn location(&self, span: Span) -> Location {
         match self.get(span.file) {
             Some(file) => {

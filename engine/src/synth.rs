@@ -1,6 +1,12 @@
-//! Synthetic clusters for differential tests and benchmarks: deterministic for a seed, and shaped like
-//! real manifests (a few labels per pod from small vocabularies, named ports that map to different
-//! numbers on different pods, every peer and port form, defaulted and explicit policy types).
+//! Synthetic clusters for differential tests, benchmarks and `moat gen`: deterministic for a seed.
+//!
+//! Two profiles. [`Profile::Mixed`] is shaped like hand-written manifests and exercises every corner
+//! of the API: a few labels per pod from small vocabularies, replica groups, named ports that map to
+//! different numbers on different pods, every peer and port form, defaulted and explicit policy
+//! types. [`Profile::KubeBurner`] follows the network-policy workload of kube-burner used for
+//! OpenShift/OVN scale tests: N numbered pods per namespace, and per policy a few local pods chosen by
+//! `matchExpressions`, remote namespaces and pods by `matchExpressions`, single ports, port ranges
+//! and CIDR rules.
 
 use std::fmt::Write;
 
@@ -44,7 +50,105 @@ const TIERS: &[&str] = &["frontend", "backend", "data"];
 const TEAMS: &[&str] = &["red", "blue", "green"];
 const ENVS: &[&str] = &["prod", "staging", "dev"];
 
-/// A multi-document YAML text describing a random cluster of the given shape.
+/// The shape of the generated objects; see the module docs.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Profile {
+    #[default]
+    Mixed,
+    KubeBurner,
+}
+
+impl std::str::FromStr for Profile {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "mixed" => Ok(Profile::Mixed),
+            "kube-burner" => Ok(Profile::KubeBurner),
+            other => Err(format!("unknown profile `{other}`; use `mixed` or `kube-burner`")),
+        }
+    }
+}
+
+/// A multi-document YAML text describing a random cluster of the given shape and profile.
+pub fn generate(shape: Shape, profile: Profile, seed: u64) -> String {
+    match profile {
+        Profile::Mixed => cluster_yaml(shape, seed),
+        Profile::KubeBurner => kube_burner(shape, seed),
+    }
+}
+
+/// Per-policy parameters of the kube-burner network-policy workload (its defaults in the published
+/// OpenShift scale runs: local_pods, remote namespaces and pods, single ports, port ranges, CIDRs).
+const KB_LOCAL_PODS: usize = 2;
+const KB_REMOTE_NAMESPACES: usize = 2;
+const KB_REMOTE_PODS: usize = 2;
+const KB_SINGLE_PORTS: usize = 2;
+const KB_PORT_RANGES: usize = 2;
+const KB_CIDRS: usize = 2;
+
+fn kube_burner(shape: Shape, seed: u64) -> String {
+    let mut rng = Rng::new(seed);
+    let mut out = String::new();
+    let namespaces = shape.namespaces.max(1);
+    let per_namespace = shape.pods.div_ceil(namespaces).max(1);
+    for ns in 0..namespaces {
+        let _ = writeln!(out, "---\napiVersion: v1\nkind: Namespace\nmetadata: {{name: network-policy-perf-{ns}, labels: {{kube-burner-job: network-policy-perf}}}}");
+    }
+    for i in 0..shape.pods {
+        let (ns, num) = (i / per_namespace, i % per_namespace + 1);
+        let n = i + 1;
+        let _ = writeln!(
+            out,
+            "---\napiVersion: v1\nkind: Pod\nmetadata: {{name: test-pod-{num}, namespace: network-policy-perf-{ns}, labels: {{num: \"{num}\"}}}}\n\
+             spec: {{nodeName: node{}, containers: [{{name: server, image: netpol-server, ports: [{{containerPort: 8080}}]}}]}}\n\
+             status: {{phase: Running, podIP: 10.{}.{}.{}}}",
+            i % 24,
+            (n >> 16) & 255,
+            (n >> 8) & 255,
+            n & 255
+        );
+    }
+    let values = |rng: &mut Rng, count: usize, max: usize| -> String {
+        let picked: Vec<String> = (0..count).map(|_| format!("\"{}\"", 1 + rng.below(max))).collect();
+        picked.join(", ")
+    };
+    for i in 0..shape.policies {
+        let ns = i % namespaces;
+        let direction = if i % 2 == 0 { ("ingress", "from", "Ingress") } else { ("egress", "to", "Egress") };
+        let remote_namespaces: Vec<String> = (0..KB_REMOTE_NAMESPACES)
+            .map(|_| format!("network-policy-perf-{}", rng.below(namespaces)))
+            .collect();
+        let mut peers = vec![format!(
+            "{{namespaceSelector: {{matchExpressions: [{{key: kubernetes.io/metadata.name, operator: In, values: [{}]}}]}}, \
+             podSelector: {{matchExpressions: [{{key: num, operator: In, values: [{}]}}]}}}}",
+            remote_namespaces.join(", "),
+            values(&mut rng, KB_REMOTE_PODS, per_namespace)
+        )];
+        for _ in 0..KB_CIDRS {
+            peers.push(format!("{{ipBlock: {{cidr: {}.{}.{}.0/24}}}}", 1 + rng.below(126), rng.below(256), rng.below(256)));
+        }
+        let mut ports: Vec<String> = (0..KB_SINGLE_PORTS).map(|_| format!("{{port: {}, protocol: TCP}}", 8000 + rng.below(1000))).collect();
+        for _ in 0..KB_PORT_RANGES {
+            let lo = 9000 + rng.below(500);
+            ports.push(format!("{{port: {lo}, endPort: {}, protocol: TCP}}", lo + 1 + rng.below(50)));
+        }
+        let _ = writeln!(
+            out,
+            "---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {{name: {}-{i}, namespace: network-policy-perf-{ns}}}\n\
+             spec: {{podSelector: {{matchExpressions: [{{key: num, operator: In, values: [{}]}}]}}, policyTypes: [{}], {}: [{{{}: [{}], ports: [{}]}}]}}",
+            direction.0,
+            values(&mut rng, KB_LOCAL_PODS, per_namespace),
+            direction.2,
+            direction.0,
+            direction.1,
+            peers.join(", "),
+            ports.join(", ")
+        );
+    }
+    out
+}
+
+/// A multi-document YAML text describing a random cluster of the given shape ([`Profile::Mixed`]).
 pub fn cluster_yaml(shape: Shape, seed: u64) -> String {
     let mut rng = Rng::new(seed);
     let mut out = String::new();
@@ -243,4 +347,23 @@ fn policy(out: &mut String, rng: &mut Rng, i: usize, namespaces: usize) {
         "---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {{name: policy{i}, namespace: ns{ns}}}\nspec: {{{}}}",
         spec.join(", ")
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Cluster, Severity};
+
+    #[test]
+    fn profiles_are_valid_and_deterministic() {
+        let shape = Shape { namespaces: 5, pods: 60, policies: 20 };
+        for profile in [Profile::Mixed, Profile::KubeBurner] {
+            let text = generate(shape, profile, 3);
+            assert_eq!(text, generate(shape, profile, 3));
+            let cluster = Cluster::from_texts([("gen.yaml", text.as_str())]);
+            let problems: Vec<_> = cluster.diagnostics.iter().filter(|d| d.severity != Severity::Note).collect();
+            assert!(problems.is_empty(), "{profile:?}: {problems:?}");
+            assert_eq!((cluster.pods.len(), cluster.policies.len()), (60, 20), "{profile:?}");
+        }
+    }
 }

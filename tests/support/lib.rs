@@ -7,18 +7,26 @@
 
 use std::path::{Path, PathBuf};
 
+use std::collections::BTreeMap;
+
 use moat_engine::cluster::EndpointId;
 use moat_engine::model::ports::Protocol;
+use moat_engine::model::versions::{Options, Release};
 use moat_engine::query::{self, Flow, PortQuery, PortRef};
-use moat_engine::{Cluster, Severity};
+use moat_engine::{Cluster, Severity, Sources};
 use serde::Deserialize;
 
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Scenario {
     pub title: String,
     pub source: String,
     pub description: String,
+    /// The release the scenario is evaluated as (`"1.6"`); the newest when omitted.
+    #[serde(default)]
+    pub kubernetes_version: Option<String>,
+    #[serde(default)]
+    pub feature_gates: BTreeMap<String, bool>,
     #[serde(default)]
     pub model: Option<String>,
     #[serde(default)]
@@ -103,8 +111,17 @@ impl Scenario {
         serde_norway::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))
     }
 
-    /// The cluster of the scenario; `file_name` names the `manifests` text in diagnostics.
-    pub fn cluster(&self, file_name: &str) -> Result<Cluster, String> {
+    /// The release and feature gates of the scenario.
+    pub fn options(&self) -> Result<Options, String> {
+        let kubernetes_version = match &self.kubernetes_version {
+            Some(text) => text.parse::<Release>()?,
+            None => Release::default(),
+        };
+        Ok(Options { kubernetes_version, feature_gates: self.feature_gates.clone() })
+    }
+
+    /// The input files of the scenario; `file_name` names the `manifests` text in diagnostics.
+    pub fn sources(&self, file_name: &str) -> Result<Sources, String> {
         let mut files: Vec<(String, String)> = Vec::new();
         if let Some(model) = &self.model {
             let path = workspace_dir().join("models").join(format!("{model}.yaml"));
@@ -115,7 +132,16 @@ impl Scenario {
             files.push((file_name.to_string(), text.clone()));
         }
         files.extend(self.files.iter().map(|f| (f.name.clone(), f.text.clone())));
-        Ok(Cluster::from_texts(files))
+        let mut sources = Sources::default();
+        for (name, text) in files {
+            sources.add(name, text);
+        }
+        Ok(sources)
+    }
+
+    /// The cluster of the scenario, at its release; `file_name` names the `manifests` text.
+    pub fn cluster(&self, file_name: &str) -> Result<Cluster, String> {
+        Ok(Cluster::from_sources_with(self.sources(file_name)?, &self.options()?))
     }
 
     /// Runs every check; returns all failures, not just the first.
@@ -233,7 +259,7 @@ fn check_flow(cluster: &Cluster, f: &ExpectedFlow) -> Result<(), String> {
 
 /// Checks a truth table cell by cell with the reference evaluator, and, when every row and column is a
 /// pod, against the fast matrix too.
-fn check_table(cluster: &Cluster, t: &TruthTable) -> Result<(), String> {
+pub fn check_table(cluster: &Cluster, t: &TruthTable) -> Result<(), String> {
     let protocol = protocol(&t.protocol)?;
     let mut lines = t.table.lines().filter(|l| !l.trim().is_empty());
     let header: Vec<&str> = lines.next().ok_or("empty table")?.split_whitespace().collect();
@@ -265,13 +291,13 @@ fn check_table(cluster: &Cluster, t: &TruthTable) -> Result<(), String> {
                     verdict.explain(cluster).summary
                 ));
             }
-            if let (EndpointId::Pod(s), EndpointId::Pod(d)) = (from, to) {
-                if fast.allowed[s][d] != verdict.allowed {
-                    wrong.push(format!(
-                        "  {} -> {to_name}: fast matrix says {}, reference says {}",
-                        cells[0], fast.allowed[s][d], verdict.allowed
-                    ));
-                }
+            if let (EndpointId::Pod(s), EndpointId::Pod(d)) = (from, to)
+                && fast.allowed[s][d] != verdict.allowed
+            {
+                wrong.push(format!(
+                    "  {} -> {to_name}: fast matrix says {}, reference says {}",
+                    cells[0], fast.allowed[s][d], verdict.allowed
+                ));
             }
         }
     }

@@ -1,8 +1,10 @@
 //! `moat matrix`: which pods can reach which.
 
 use moat_engine::model::ports::Protocol;
-use moat_engine::query::{PortQuery, matrix};
+use moat_engine::model::versions::Release;
+use moat_engine::query::{Matrix, PortQuery, matrix};
 use moat_engine::render;
+use serde::Serialize;
 
 use super::parse_protocol;
 use crate::error::CliError;
@@ -37,9 +39,20 @@ pub fn run(args: &Args, io: &mut Io<'_>) -> Result<Exit, CliError> {
     let matrix = matrix(&cluster, query);
     match args.output {
         MatrixFormat::Text => write!(io.stdout, "{}", render::matrix::text(&matrix))?,
-        MatrixFormat::Json => write_json(io.stdout, &matrix)?,
+        MatrixFormat::Json => {
+            write_json(io.stdout, &MatrixOutput { kubernetes_version: cluster.features.release, matrix: &matrix })?
+        }
         MatrixFormat::Csv => write!(io.stdout, "{}", render::matrix::csv(&matrix))?,
         MatrixFormat::Md => write!(io.stdout, "{}", render::matrix::markdown(&matrix))?,
     }
     Ok(Exit::Success)
+}
+
+/// `--output json`: the matrix, and the release it was evaluated as.
+#[derive(Serialize)]
+struct MatrixOutput<'a> {
+    #[serde(rename = "kubernetesVersion")]
+    kubernetes_version: Release,
+    #[serde(flatten)]
+    matrix: &'a Matrix,
 }

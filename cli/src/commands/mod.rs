@@ -2,9 +2,15 @@
 
 mod check;
 mod describe;
+mod diff;
 pub mod examples;
 mod explain;
+mod lint;
+mod list;
 mod matrix;
+mod verify;
+mod migrate;
+mod versions;
 
 use clap::Subcommand;
 use moat_engine::Cluster;
@@ -25,6 +31,23 @@ pub enum Command {
     Matrix(matrix::Args),
     /// The policies that isolate a pod, or the pods a policy selects and what it allows
     Describe(describe::Args),
+    /// Every pair of workloads and outside address ranges that may connect, with the ports
+    /// (netpol-analyzer's `list`)
+    List(list::Args),
+    /// What changed in connectivity between two versions of the manifests; exit status 3 when
+    /// something did
+    Diff(diff::Args),
+    /// What is wrong or risky in the manifests: findings with a code, a location and help; exit
+    /// status 3 when there is a warning or an error
+    Lint(lint::Args),
+    /// Do the policies allow and deny what an intents file says? Exit status 3 when an intent does
+    /// not hold
+    Verify(verify::Args),
+    /// Rewrite old NetworkPolicy manifests (1.2 alpha, Romana, extensions/v1beta1) as v1 for a later
+    /// release, with the proof that reachability is unchanged; exit status 3 when it is not
+    Migrate(migrate::Args),
+    /// What each Kubernetes release does with NetworkPolicy: API versions, isolation, fields, gates
+    Versions(versions::Args),
     /// List the bundled example clusters, or print one
     Examples(examples::Args),
 }
@@ -36,6 +59,12 @@ impl Command {
             Command::Explain(args) => explain::run(&args, io),
             Command::Matrix(args) => matrix::run(&args, io),
             Command::Describe(args) => describe::run(&args, io),
+            Command::List(args) => list::run(&args, io),
+            Command::Diff(args) => diff::run(&args, io),
+            Command::Lint(args) => lint::run(&args, io),
+            Command::Verify(args) => verify::run(&args, io),
+            Command::Migrate(args) => migrate::run(&args, io),
+            Command::Versions(args) => versions::run(&args, io),
             Command::Examples(args) => examples::run(&args, io),
         }
     }

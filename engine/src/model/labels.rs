@@ -6,6 +6,10 @@ use serde::Serialize;
 
 pub type Labels = BTreeMap<String, String>;
 
+/// The label every namespace carries from Kubernetes 1.21 on, so policies can select namespaces by
+/// name.
+pub const NAMESPACE_NAME_LABEL: &str = "kubernetes.io/metadata.name";
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 pub enum Operator {
     In,

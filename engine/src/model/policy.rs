@@ -6,6 +6,7 @@ use serde::Serialize;
 use super::ip::IpBlock;
 use super::labels::LabelSelector;
 use super::ports::{PortSet, Protocol};
+use super::versions::{ALPHA_ISOLATION_ANNOTATION, BETA_ISOLATION_ANNOTATION, Generation};
 use super::workload::ContainerPort;
 use crate::source::Span;
 
@@ -48,6 +49,38 @@ pub struct NetworkPolicy {
     pub policy_types_explicit: bool,
     pub ingress: Vec<Rule>,
     pub egress: Vec<Rule>,
+    pub origin: Origin,
+}
+
+/// Where a policy comes from. Every API generation is normalized into this v1 model; what an older
+/// release enforced without any policy object (namespace isolation annotations, Romana's tenancy) is
+/// expressed as implied policies, so that queries need to know only one semantics.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Origin {
+    /// A NetworkPolicy object of this API generation, as the chosen release reads it.
+    Manifest(Generation),
+    /// The ingress deny-all of a namespace isolated by its annotation (`network-isolation: "on"` in
+    /// 1.2, `DefaultDeny` in 1.3–1.6); its span is the annotation.
+    NamespaceIsolation(Generation),
+    /// Romana's tenancy: the pods of one owner and tier in a namespace reach each other, other
+    /// ingress is denied; its span is the first of those pods.
+    RomanaTenancy,
+}
+
+impl Origin {
+    /// What the policy was read or implied from: `` `extensions/v1beta1` NetworkPolicy ``.
+    pub fn describe(self) -> String {
+        match self {
+            Origin::Manifest(generation) => format!("`{}` NetworkPolicy", generation.api_version()),
+            Origin::NamespaceIsolation(Generation::Alpha) => {
+                format!("namespace annotation `{ALPHA_ISOLATION_ANNOTATION}: \"on\"`")
+            }
+            Origin::NamespaceIsolation(_) => {
+                format!("namespace annotation `{BETA_ISOLATION_ANNOTATION}` with `DefaultDeny`")
+            }
+            Origin::RomanaTenancy => "Romana's tenancy: pods of one owner and tier reach each other".into(),
+        }
+    }
 }
 
 impl NetworkPolicy {

@@ -57,9 +57,12 @@ pub struct ContainerPort {
     pub protocol: Protocol,
 }
 
-/// A pod's `metadata.ownerReferences[]` entry (the controller that created it).
+/// A pod's `metadata.ownerReferences[]` entry.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct OwnerRef {
+    /// As written; empty when the reference leaves it out.
     pub kind: String,
     pub name: String,
+    /// `controller: true`: this owner manages the pod, so the pod belongs to its workload.
+    pub controller: bool,
 }

@@ -63,10 +63,7 @@ pub fn reachability(cluster: &Cluster) -> Reachability {
 
 /// The reachability of `cluster` with `connections` judging each pair: any function that gives the
 /// same sets as [`flow::policy_connections`] (a compiled, class-based evaluator) can replace it.
-pub fn reachability_with(
-    cluster: &Cluster,
-    connections: impl Fn(EndpointId, EndpointId) -> PortSet,
-) -> Reachability {
+pub fn reachability_with(cluster: &Cluster, connections: impl Fn(EndpointId, EndpointId) -> PortSet) -> Reachability {
     let workloads = workloads(cluster);
     let sources = address_ranges(cluster, Direction::Ingress);
     let destinations = address_ranges(cluster, Direction::Egress);
@@ -139,12 +136,10 @@ impl Reachability {
     /// The endpoints to show: every workload (only the focused ones after a focus), then every
     /// endpoint of a link; address ranges first, in address order, then workloads by name.
     pub fn nodes(&self) -> Vec<Node> {
-        let shown: Box<dyn Fn(usize) -> bool> = if self.focus.is_empty() {
-            Box::new(|_| true)
-        } else {
-            Box::new(|w| self.focus.contains(&w))
-        };
-        let mut nodes: BTreeSet<Node> = (0..self.workloads.list.len()).filter(|&w| shown(w)).map(Node::Workload).collect();
+        let shown: Box<dyn Fn(usize) -> bool> =
+            if self.focus.is_empty() { Box::new(|_| true) } else { Box::new(|w| self.focus.contains(&w)) };
+        let mut nodes: BTreeSet<Node> =
+            (0..self.workloads.list.len()).filter(|&w| shown(w)).map(Node::Workload).collect();
         nodes.extend(self.links.iter().flat_map(|link| [link.from, link.to]));
         let (mut ranges, workloads): (Vec<Node>, Vec<Node>) =
             nodes.into_iter().partition(|node| matches!(node, Node::Range(_)));
@@ -239,15 +234,13 @@ pub struct AddressRange {
 /// address order. A block is cut where its addresses begin and end: `0.0.0.0/0` except `10.0.0.0/9`
 /// and `10.128.0.0/9` leaves out `10.0.0.0-10.255.255.255` in one piece, as netpol-analyzer sees it.
 pub fn address_ranges(cluster: &Cluster, direction: Direction) -> Vec<AddressRange> {
-    let blocks = cluster
-        .policies
-        .iter()
-        .flat_map(|policy| policy.rules(direction))
-        .flat_map(|rule| &rule.peers)
-        .filter_map(|peer| match &peer.kind {
-            PeerKind::IpBlock(block) => Some(block),
-            PeerKind::Selectors { .. } => None,
-        });
+    let blocks =
+        cluster.policies.iter().flat_map(|policy| policy.rules(direction)).flat_map(|rule| &rule.peers).filter_map(
+            |peer| match &peer.kind {
+                PeerKind::IpBlock(block) => Some(block),
+                PeerKind::Selectors { .. } => None,
+            },
+        );
     let mut starts: [BTreeSet<u128>; 2] = [BTreeSet::from([0]), BTreeSet::from([0])];
     let mut has_v6 = false;
     for range in blocks.flat_map(AddressRange::of_block) {

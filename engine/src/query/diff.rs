@@ -159,7 +159,8 @@ fn refinement(ranges: &[AddressRange]) -> Vec<AddressRange> {
         .into_iter()
         .flat_map(|v6| {
             let starts = &starts[usize::from(v6)];
-            let covered = |r: &AddressRange| ranges.iter().any(|c| c.v6 == v6 && c.first <= r.first && r.last <= c.last);
+            let covered =
+                |r: &AddressRange| ranges.iter().any(|c| c.v6 == v6 && c.first <= r.first && r.last <= c.last);
             let mut all = starts.clone();
             all.insert(0);
             AddressRange::between(v6, &all).into_iter().filter(covered).collect::<Vec<_>>()
@@ -203,7 +204,8 @@ fn merge_ranges(pairs: BTreeMap<(End, End), Sides>) -> BTreeMap<(End, End), Side
     }
     for ((other, range_is_source, _, _), (sides, ranges)) in grouped {
         for range in touching(ranges) {
-            let pair = if range_is_source { (End::Range(range), other.clone()) } else { (other.clone(), End::Range(range)) };
+            let pair =
+                if range_is_source { (End::Range(range), other.clone()) } else { (other.clone(), End::Range(range)) };
             merged.insert(pair, sides.clone());
         }
     }
@@ -216,7 +218,9 @@ fn touching(mut ranges: Vec<AddressRange>) -> Vec<AddressRange> {
     let mut out: Vec<AddressRange> = Vec::new();
     for range in ranges {
         match out.last_mut() {
-            Some(last) if last.v6 == range.v6 && last.last.checked_add(1) == Some(range.first) => last.last = range.last,
+            Some(last) if last.v6 == range.v6 && last.last.checked_add(1) == Some(range.first) => {
+                last.last = range.last
+            }
             _ => out.push(range),
         }
     }
@@ -247,7 +251,9 @@ metadata: {name: db, namespace: prod, labels: {app: db}}
     fn lines(diff: &Diff) -> Vec<String> {
         diff.changes
             .iter()
-            .map(|c| format!("{} {} -> {}: {} => {} {:?}", c.kind.as_str(), c.from, c.to, c.before, c.after, c.new_endpoints))
+            .map(|c| {
+                format!("{} {} -> {}: {} => {} {:?}", c.kind.as_str(), c.from, c.to, c.before, c.after, c.new_endpoints)
+            })
             .collect()
     }
 

@@ -152,7 +152,8 @@ fn explain_side(cluster: &Cluster, v: &Verdict, side: &Side) -> SideExplanation 
         Direction::Egress => (v.flow.from, v.flow.to),
         Direction::Ingress => (v.flow.to, v.flow.from),
     };
-    let loc = |span| cluster.sources.location(span);
+    // Ranges end at the last character of what they name, so that line ranges are exact.
+    let loc = |span| cluster.sources.location(cluster.sources.trim_end(span));
     let rules = side
         .rules
         .iter()

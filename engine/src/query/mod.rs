@@ -10,6 +10,8 @@ pub mod describe;
 pub mod diff;
 pub mod explain;
 pub mod flow;
+pub mod intents;
+pub mod lint;
 pub mod matching;
 pub mod matrix;
 pub mod workloads;

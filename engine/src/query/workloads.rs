@@ -96,7 +96,12 @@ pub fn workloads(cluster: &Cluster) -> Workloads {
                 diagnostics.push(split(cluster, &workload, a, b, policy));
                 list.extend(workload.pods.iter().map(|&p| {
                     let pod = &cluster.pods[p];
-                    Workload { namespace: pod.namespace.clone(), name: pod.name.clone(), kind: POD.into(), pods: vec![p] }
+                    Workload {
+                        namespace: pod.namespace.clone(),
+                        name: pod.name.clone(),
+                        kind: POD.into(),
+                        pods: vec![p],
+                    }
                 }));
             }
         }
@@ -274,6 +279,9 @@ mod tests {
         let pods = pod("r-1", "app: r, tier: x", &rs) + &pod("r-22", "app: r, tier: y", &rs);
         assert_eq!(ids(&pods), (vec!["default/r[ReplicaSet]".to_string()], vec!["workload-labels-differ"]));
         let (split, codes) = ids(&(pods + SPLITTING_POLICY));
-        assert_eq!((split, codes), (vec!["default/r-1[Pod]".to_string(), "default/r-22[Pod]".into()], vec!["workload-split"]));
+        assert_eq!(
+            (split, codes),
+            (vec!["default/r-1[Pod]".to_string(), "default/r-22[Pod]".into()], vec!["workload-split"])
+        );
     }
 }

@@ -18,11 +18,12 @@ use crate::query::explain::{PolicyMention, describe_peer};
 use crate::source::Location;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "typescript", derive(tsify::Tsify), tsify(hashmap_as_object))]
+#[cfg_attr(feature = "typescript", derive(tsify::Tsify))]
 pub struct PodDescription {
     pub pod: String,
     pub kind: PodKind,
     pub location: Location,
+    #[cfg_attr(feature = "typescript", tsify(type = "Record<string, string>"))]
     pub labels: Labels,
     #[cfg_attr(feature = "typescript", tsify(type = "string[]"))]
     pub ips: Vec<IpAddr>,

@@ -1,6 +1,7 @@
 //! An [`Explanation`] as text: the summary, then each side of the flow (egress at the source,
 //! ingress at the destination) with its status, the policies that isolate it and every rule of
-//! those policies, allowing or not, down to the peer and port entries with their source lines.
+//! those policies, allowing or not, down to the peer and port entries with the file and the lines
+//! they span.
 //!
 //! ```text
 //! denied: other/frontend -> default/db TCP/6379: source not isolated for egress; destination ...
@@ -9,15 +10,15 @@
 //!   not isolated: no policy selects it for egress
 //!
 //! ingress at default/db: denied
-//!   isolated by default/test-network-policy (docs.yaml:103)
-//!   default/test-network-policy ingress[0] (docs.yaml:116): no match
-//!     from[0] (docs.yaml:117): `10.244.3.10` is outside ipBlock `172.17.0.0/16`
-//!     from[1] (docs.yaml:121): namespace `other` (kubernetes.io/metadata.name=other) does not ...
+//!   isolated by default/test-network-policy (docs.yaml:103-136)
+//!   default/test-network-policy ingress[0] (docs.yaml:116-129): no match
+//!     from[0] (docs.yaml:117-120): `10.244.3.10` is outside ipBlock `172.17.0.0/16`
+//!     from[1] (docs.yaml:121-123): namespace `other` (kubernetes.io/metadata.name=other) does not ...
 //! ```
 
 use std::fmt::Write;
 
-use super::file_line;
+use super::file_lines;
 use crate::query::Explanation;
 use crate::query::explain::{Element, SideExplanation};
 use crate::query::flow::SideStatus;
@@ -54,14 +55,14 @@ fn side_text(out: &mut String, side: &SideExplanation) {
         }
         SideStatus::Isolated => {
             for mention in &side.isolated_by {
-                let _ = writeln!(out, "  isolated by {} ({})", mention.policy, file_line(&mention.location));
+                let _ = writeln!(out, "  isolated by {} ({})", mention.policy, file_lines(&mention.location));
             }
             if side.rules.is_empty() {
                 let _ = writeln!(out, "  no {direction} rule in these policies: nothing is allowed");
             }
             for rule in &side.rules {
                 let outcome = if rule.allowed { "allows" } else { "no match" };
-                let _ = writeln!(out, "  {} {} ({}): {outcome}", rule.policy, rule.rule, file_line(&rule.location));
+                let _ = writeln!(out, "  {} {} ({}): {outcome}", rule.policy, rule.rule, file_lines(&rule.location));
                 for element in rule.matched.iter().chain(&rule.missed) {
                     let _ = writeln!(out, "    {}", element_text(element));
                 }
@@ -72,7 +73,7 @@ fn side_text(out: &mut String, side: &SideExplanation) {
 
 fn element_text(element: &Element) -> String {
     match &element.location {
-        Some(location) => format!("{} ({}): {}", element.field, file_line(location), element.text),
+        Some(location) => format!("{} ({}): {}", element.field, file_lines(location), element.text),
         // An absent `from`/`to`/`ports` list has no line of its own; its text says what it means.
         None => format!("{}: {}", element.field, element.text),
     }
@@ -136,8 +137,8 @@ egress at prod/web: allowed
   not isolated: no policy selects it for egress
 
 ingress at prod/db: denied
-  isolated by prod/db (p.yaml:1)
-  prod/db ingress[0] (p.yaml:7): no match
+  isolated by prod/db (p.yaml:1-10)
+  prod/db ingress[0] (p.yaml:7-10): no match
     from[0] (p.yaml:8): `prod/web` (app=web) does not match podSelector `app=api`
 "
         );
@@ -155,8 +156,8 @@ egress at prod/api: allowed
   not isolated: no policy selects it for egress
 
 ingress at prod/db: allowed
-  isolated by prod/db (p.yaml:1)
-  prod/db ingress[0] (p.yaml:7): allows
+  isolated by prod/db (p.yaml:1-10)
+  prod/db ingress[0] (p.yaml:7-10): allows
     from[0] (p.yaml:8): pods matching `app=api` in namespace `prod` matches prod/api
     ports[0] (p.yaml:10): TCP 5432 matches TCP/5432
 "

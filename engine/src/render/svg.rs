@@ -1,12 +1,12 @@
 //! A [`Connectivity`] graph as a standalone SVG diagram: one box per namespace (and one for the
 //! address ranges outside the cluster), the endpoints stacked inside it, and one arrow per allowed
-//! connection, labelled with its ports.
+//! connection, labelled with its ports unless it allows them all (a legend then says so).
 //!
 //! The layout is deterministic (same graph, same bytes, natively and in wasm) and needs no font
 //! metrics: labels use a monospace font whose advance is estimated. Stable attributes let tests and
 //! scripts find things without parsing geometry: `data-pod="ns/name"` on pod and workload nodes,
-//! `data-external="ranges"` on address-range nodes, `data-namespace` on namespace boxes, and
-//! `data-from`, `data-to`, `data-ports` on edges.
+//! `data-external="first-last"` on address-range nodes, `data-namespace` on namespace boxes, and
+//! `data-from`, `data-to` (those same names) and `data-ports` on edges.
 //!
 //! Colours are CSS custom properties with light defaults (`--moat-bg`, `--moat-fg`, `--moat-muted`,
 //! `--moat-group-bg`, `--moat-group-border`, `--moat-node-bg`, `--moat-node-border`,
@@ -20,7 +20,6 @@
 
 use std::fmt::Write;
 
-use crate::model::workload::PodKind;
 use crate::query::connectivity::{Connectivity, Endpoint};
 
 const FONT_SIZE: f64 = 12.0;
@@ -42,6 +41,8 @@ const LANE_OFFSET: f64 = 4.0;
 const LANE_SPACING: f64 = 16.0;
 /// Horizontal run of the bend from a node down to its lane.
 const BEND: f64 = 40.0;
+/// How [`crate::model::ports::PortSet`] writes every port of every protocol.
+const ALL_CONNECTIONS: &str = "All Connections";
 const ARROW_LENGTH: f64 = 8.0;
 const ARROW_HALF_WIDTH: f64 = 4.0;
 
@@ -55,7 +56,8 @@ const STYLE: &str = "\
 .moat-graph .node text{fill:var(--moat-fg,#1f2328)}\
 .moat-graph .edge .line{fill:none;stroke:var(--moat-edge,#1a7f37);stroke-width:1.5}\
 .moat-graph .edge .arrow{fill:var(--moat-edge,#1a7f37)}\
-.moat-graph .labels text{fill:var(--moat-edge-label,#116329);font-size:10px;paint-order:stroke;stroke:var(--moat-bg,#ffffff);stroke-width:3px}";
+.moat-graph .labels text{fill:var(--moat-edge-label,#116329);font-size:10px;paint-order:stroke;stroke:var(--moat-bg,#ffffff);stroke-width:3px}\
+.moat-graph .labels .legend{fill:var(--moat-muted,#57606a);stroke:none;font-size:11px}";
 
 /// A column of the layout: a namespace, or the outside of the cluster.
 struct Column<'g> {
@@ -126,6 +128,7 @@ pub fn render(graph: &Connectivity) -> String {
             })
         })
     };
+    let key_of = |id: &str| graph.endpoints.iter().find(|e| e.id == id).map_or_else(|| id.to_string(), key);
     let rows = columns.iter().map(|c| c.endpoints.len()).max().unwrap_or(0);
     let boxes_bottom = if rows == 0 { MARGIN + NODE_HEIGHT } else { column_bottom(rows) };
     let mut bounds = Bounds {
@@ -144,6 +147,7 @@ pub fn render(graph: &Connectivity) -> String {
         group(&mut body, column, column_bottom(column.endpoints.len()));
     }
     let mut lanes = 0;
+    let mut unlabelled = false;
     for connection in &graph.connections {
         let (Some(from), Some(to)) = (placed(&connection.from), placed(&connection.to)) else {
             continue;
@@ -158,18 +162,34 @@ pub fn render(graph: &Connectivity) -> String {
         } else {
             across_the_gap(from, to)
         };
-        let title = format!("{} → {}: {}", connection.from, connection.to, connection.ports);
+        let (from_key, to_key) = (key_of(&connection.from), key_of(&connection.to));
+        let title = format!("{from_key} → {to_key}: {}", connection.ports);
         let _ = write!(
             body,
             r#"<g class="edge" data-from="{}" data-to="{}" data-ports="{}"><title>{}</title>"#,
-            escape(&connection.from),
-            escape(&connection.to),
+            escape(&from_key),
+            escape(&to_key),
             escape(&connection.ports),
             escape(&title)
         );
         line_and_arrow(&mut body, &route);
         body.push_str("</g>");
-        label(&mut labels, &mut bounds, &route, &connection.ports);
+        // Unrestricted connections are the common case: their arrows go unlabelled, and a legend says so.
+        if connection.ports == ALL_CONNECTIONS {
+            unlabelled = true;
+        } else {
+            label(&mut labels, &mut bounds, &route, &connection.ports);
+        }
+    }
+    if unlabelled {
+        let y = bounds.bottom + 4.0;
+        let _ = write!(
+            labels,
+            r#"<text class="legend" x="{}" y="{}">Arrows without a label allow every port and protocol.</text>"#,
+            num(MARGIN),
+            num(y)
+        );
+        bounds.bottom = y + MARGIN;
     }
     for column in &columns {
         for (row, endpoint) in column.endpoints.iter().enumerate() {
@@ -249,10 +269,19 @@ fn column_bottom(rows: usize) -> f64 {
     node_top(rows) - NODE_GAP + GROUP_PADDING
 }
 
+/// How the diagram's attributes name an endpoint: `namespace/name` for a pod or workload, the address
+/// range outside the cluster.
+pub fn key(endpoint: &Endpoint) -> String {
+    match &endpoint.namespace {
+        Some(namespace) => format!("{namespace}/{}", endpoint.name),
+        None => endpoint.name.clone(),
+    }
+}
+
 /// The name shown in a node: the pod's name, a workload's name and kind, or the address ranges.
 fn node_text(endpoint: &Endpoint) -> String {
-    match endpoint.kind {
-        Some(kind) if kind != PodKind::Pod => format!("{} ({})", endpoint.name, kind.as_str()),
+    match endpoint.kind.as_deref() {
+        Some(kind) if kind != "Pod" => format!("{} ({kind})", endpoint.name),
         _ => endpoint.name.clone(),
     }
 }
@@ -277,13 +306,13 @@ fn group(out: &mut String, column: &Column<'_>, bottom: f64) {
 
 fn node(out: &mut String, column: &Column<'_>, row: usize, endpoint: &Endpoint) {
     let (class, attribute) = if endpoint.is_external() {
-        ("node external", format!(r#"data-external="{}""#, escape(&endpoint.id)))
+        ("node external", format!(r#"data-external="{}""#, escape(&key(endpoint))))
     } else {
-        ("node", format!(r#"data-pod="{}""#, escape(&endpoint.id)))
+        ("node", format!(r#"data-pod="{}""#, escape(&key(endpoint))))
     };
-    let title = match endpoint.kind {
-        Some(kind) => format!("{} ({})", endpoint.id, kind.as_str()),
-        None => format!("{} (outside the cluster)", endpoint.id),
+    let title = match (&endpoint.namespace, &endpoint.kind) {
+        (Some(namespace), Some(kind)) => format!("{namespace}/{} ({kind})", endpoint.name),
+        _ => format!("{} (outside the cluster)", endpoint.name),
     };
     let (x, y) = (column.x + GROUP_PADDING, node_top(row));
     let _ = write!(
@@ -397,8 +426,8 @@ fn num(value: f64) -> String {
     if tenths.fract() == 0.0 { format!("{tenths:.0}") } else { format!("{tenths:.1}") }
 }
 
-/// Escapes text for element content and double- or single-quoted attribute values.
-fn escape(text: &str) -> String {
+/// Escapes text for XML or HTML element content and double- or single-quoted attribute values.
+pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
@@ -418,12 +447,16 @@ mod tests {
     use super::*;
     use crate::query::connectivity::Connection;
 
-    fn endpoint(namespace: Option<&str>, name: &str, kind: Option<PodKind>) -> Endpoint {
+    /// Ids as the connectivity query makes them: `ns/name[Kind]`, `first-last[External]`.
+    fn endpoint(namespace: Option<&str>, name: &str, kind: Option<&str>) -> Endpoint {
         Endpoint {
-            id: namespace.map_or(name.to_string(), |ns| format!("{ns}/{name}")),
+            id: match namespace {
+                Some(ns) => format!("{ns}/{name}[{}]", kind.unwrap_or_default()),
+                None => format!("{name}[External]"),
+            },
             namespace: namespace.map(str::to_string),
             name: name.into(),
-            kind,
+            kind: kind.map(str::to_string),
         }
     }
 
@@ -436,17 +469,17 @@ mod tests {
     fn graph() -> Connectivity {
         Connectivity {
             endpoints: vec![
-                endpoint(None, "0.0.0.0/0", None),
-                endpoint(Some("dev"), "api", Some(PodKind::Deployment)),
-                endpoint(Some("prod"), "db", Some(PodKind::Pod)),
-                endpoint(Some("prod"), "web", Some(PodKind::Pod)),
+                endpoint(None, "0.0.0.0-255.255.255.255", None),
+                endpoint(Some("dev"), "api", Some("Deployment")),
+                endpoint(Some("prod"), "db", Some("Pod")),
+                endpoint(Some("prod"), "web", Some("Pod")),
             ],
             connections: vec![
-                connection("0.0.0.0/0", "prod/web", "TCP 443"),
-                connection("dev/api", "prod/web", "All Connections"),
-                connection("prod/db", "prod/web", "All Connections"),
-                connection("prod/web", "dev/api", "TCP 8080,UDP 53"),
-                connection("prod/web", "prod/db", "TCP 5432"),
+                connection("0.0.0.0-255.255.255.255[External]", "prod/web[Pod]", "TCP 443"),
+                connection("dev/api[Deployment]", "prod/web[Pod]", "All Connections"),
+                connection("prod/db[Pod]", "prod/web[Pod]", "All Connections"),
+                connection("prod/web[Pod]", "dev/api[Deployment]", "TCP 8080,UDP 53"),
+                connection("prod/web[Pod]", "prod/db[Pod]", "TCP 5432"),
             ],
         }
     }
@@ -462,7 +495,7 @@ mod tests {
         for pod in ["dev/api", "prod/db", "prod/web"] {
             assert_eq!(svg.matches(&format!(r#"data-pod="{pod}""#)).count(), 1, "{pod}");
         }
-        assert!(svg.contains(r#"data-external="0.0.0.0/0""#));
+        assert!(svg.contains(r#"data-external="0.0.0.0-255.255.255.255""#));
         assert!(svg.contains(r#"data-from="prod/web" data-to="dev/api" data-ports="TCP 8080,UDP 53""#));
         assert_eq!(svg.matches(r#"class="edge""#).count(), 5);
         assert!(svg.contains(
@@ -474,8 +507,8 @@ mod tests {
     #[test]
     fn text_is_escaped() {
         let graph = Connectivity {
-            endpoints: vec![endpoint(Some("<ns>"), "a&'\"", Some(PodKind::Pod))],
-            connections: vec![connection("<ns>/a&'\"", "<ns>/a&'\"", "<b>")],
+            endpoints: vec![endpoint(Some("<ns>"), "a&'\"", Some("Pod"))],
+            connections: vec![connection("<ns>/a&'\"[Pod]", "<ns>/a&'\"[Pod]", "<b>")],
         };
         let svg = render(&graph);
         assert!(svg.contains(r#"data-pod="&lt;ns&gt;/a&amp;&#39;&quot;""#));

@@ -6,8 +6,11 @@
 //! Everything is plain JSON-compatible data: `None` becomes `null` or an absent key (as the
 //! TypeScript declarations say), maps become objects.
 
+use std::collections::BTreeMap;
+
 use moat_engine::Severity;
 use moat_engine::model::ports::Protocol;
+use moat_engine::model::versions::{Options, Release};
 use moat_engine::query::flow::PortRef;
 use moat_engine::source::{Sources, Span};
 use serde::{Deserialize, Serialize};
@@ -30,17 +33,35 @@ pub struct ManifestFile {
 }
 
 #[derive(Clone, Debug, Default, Deserialize, Tsify)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase")]
 pub struct ClusterOptions {
     /// The name given to manifests passed as one text (default `manifests.yaml`).
     #[tsify(optional)]
     pub file_name: Option<String>,
+    /// The Kubernetes release whose API and enforcement to model, `1.<minor>` (default: the newest
+    /// the engine knows). Older releases reject or ignore newer fields, with diagnostics saying so.
+    #[tsify(optional)]
+    pub kubernetes_version: Option<String>,
+    /// Feature gates as the API server's `--feature-gates` sets them; others keep the release's default.
+    #[serde(default)]
+    #[tsify(optional, type = "Record<string, boolean>")]
+    pub feature_gates: BTreeMap<String, bool>,
+}
+
+impl ClusterOptions {
+    /// The engine's options; an unknown release is an `invalid-kubernetes-version` error.
+    pub fn engine_options(&self) -> Result<Options, Diagnostic> {
+        let kubernetes_version = match &self.kubernetes_version {
+            Some(text) => text.parse::<Release>().map_err(|e| Diagnostic::error("invalid-kubernetes-version", e))?,
+            None => Release::default(),
+        };
+        Ok(Options { kubernetes_version, feature_gates: self.feature_gates.clone() })
+    }
 }
 
 /// A flow to judge: endpoints as `namespace/name`, `name` (namespace `default`) or an IP address; a
 /// port number or a container port name (resolved on the destination); protocol `TCP` by default.
 #[derive(Clone, Debug, Deserialize, Tsify)]
-#[serde(deny_unknown_fields)]
 pub struct FlowQuery {
     pub from: String,
     pub to: String,
@@ -152,6 +173,13 @@ impl Diagnostic {
     }
 }
 
+/// `?` in an exported function throws the diagnostic as a `MoatError`.
+impl From<Diagnostic> for JsValue {
+    fn from(diagnostic: Diagnostic) -> JsValue {
+        diagnostic.into_error()
+    }
+}
+
 /// Serializes into plain JSON-compatible JavaScript values: `null` for `None`, objects for maps.
 fn serialize<T: Serialize>(value: &T) -> Result<JsValue, serde_wasm_bindgen::Error> {
     value.serialize(&serde_wasm_bindgen::Serializer::json_compatible())
@@ -161,12 +189,16 @@ fn serialize<T: Serialize>(value: &T) -> Result<JsValue, serde_wasm_bindgen::Err
 pub fn to_js<T: Serialize + Tsify>(value: &T) -> Result<Ts<T>, JsValue> {
     serialize(value)
         .map(Ts::new_unchecked)
-        .map_err(|e| Diagnostic::error("internal", format!("cannot convert a result for JavaScript: {e}")).into_error())
+        .map_err(|e| Diagnostic::error("internal", format!("cannot convert a result for JavaScript: {e}")).into())
 }
 
 /// An argument from JavaScript; a value of the wrong shape is an `invalid-argument` error.
-pub fn from_js<T: for<'de> Deserialize<'de> + Tsify>(value: Ts<T>, what: &str) -> Result<T, JsValue> {
-    value.to_rust().map_err(|e| Diagnostic::error("invalid-argument", format!("{what}: {e}")).into_error())
+pub fn from_js<T>(value: Ts<T>, what: &str) -> Result<T, JsValue>
+where
+    T: for<'de> Deserialize<'de> + Tsify,
+    T::JsType: Clone,
+{
+    value.to_rust().map_err(|e| Diagnostic::error("invalid-argument", format!("{what}: {e}")).into())
 }
 
 impl PortInput {
@@ -174,10 +206,18 @@ impl PortInput {
     /// else a container port name.
     pub fn to_port(&self) -> Result<PortRef, Diagnostic> {
         match self {
-            PortInput::Number(n) if n.fract() == 0.0 && (1.0..=65535.0).contains(n) => Ok(PortRef::Number(*n as u16)),
-            PortInput::Number(n) => Err(Diagnostic::error("invalid-port", format!("port `{n}` is out of range 1-65535"))),
+            PortInput::Number(n) => port_number(*n).map(PortRef::Number),
             PortInput::Name(name) => name.parse().map_err(|e| Diagnostic::error("invalid-port", e)),
         }
+    }
+}
+
+/// A port number from JavaScript, where every number is a float.
+pub fn port_number(n: f64) -> Result<u16, Diagnostic> {
+    if n.fract() == 0.0 && (1.0..=65535.0).contains(&n) {
+        Ok(n as u16)
+    } else {
+        Err(Diagnostic::error("invalid-port", format!("port `{n}` is out of range 1-65535")))
     }
 }
 

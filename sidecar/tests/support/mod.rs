@@ -1,0 +1,4 @@
+//! Shared by the sidecar's integration tests.
+#![allow(dead_code)] // each test crate uses a different part
+
+pub mod nft_model;
