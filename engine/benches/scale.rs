@@ -29,11 +29,21 @@ fn main() {
     let mut files = Vec::new();
     let mut rest = text.as_str();
     while !rest.is_empty() {
-        let cut = if rest.len() <= 16 << 20 { rest.len() } else { rest[16 << 20..].find("\n---").map_or(rest.len(), |i| (16 << 20) + i + 1) };
+        let cut = if rest.len() <= 16 << 20 {
+            rest.len()
+        } else {
+            rest[16 << 20..].find("\n---").map_or(rest.len(), |i| (16 << 20) + i + 1)
+        };
         files.push((format!("part-{}.yaml", files.len()), rest[..cut].to_string()));
         rest = &rest[cut..];
     }
-    println!("input: {} pods, {} policies, {} namespaces; {mib:.1} MiB of YAML in {} files", shape.pods, shape.policies, shape.namespaces, files.len());
+    println!(
+        "input: {} pods, {} policies, {} namespaces; {mib:.1} MiB of YAML in {} files",
+        shape.pods,
+        shape.policies,
+        shape.namespaces,
+        files.len()
+    );
     println!("peak RSS after generating the text: {:.0} MiB", peak_rss_mib().unwrap_or(f64::NAN));
 
     let started = Instant::now();
@@ -45,7 +55,10 @@ fn main() {
         }
     }
     let floor = started.elapsed();
-    println!("serde_norway parse to Value (the floor): {floor:.2?} = {:.1} MiB/s ({documents} documents)", mib / floor.as_secs_f64());
+    println!(
+        "serde_norway parse to Value (the floor): {floor:.2?} = {:.1} MiB/s ({documents} documents)",
+        mib / floor.as_secs_f64()
+    );
     println!("peak RSS after the floor parse: {:.0} MiB", peak_rss_mib().unwrap_or(f64::NAN));
 
     let started = Instant::now();
@@ -64,6 +77,11 @@ fn main() {
     let started = Instant::now();
     let compiled = Compiled::new(&cluster);
     let compile = started.elapsed();
-    println!("compile (classes, selectors, rule peers): {compile:.2?}; {} classes for {} pods, {} rules", compiled.class_count(), cluster.pods.len(), compiled.rules.len());
+    println!(
+        "compile (classes, selectors, rule peers): {compile:.2?}; {} classes for {} pods, {} rules",
+        compiled.class_count(),
+        cluster.pods.len(),
+        compiled.rules.len()
+    );
     println!("peak RSS after compiling: {:.0} MiB", peak_rss_mib().unwrap_or(f64::NAN));
 }

@@ -92,7 +92,10 @@ fn kube_burner(shape: Shape, seed: u64) -> String {
     let namespaces = shape.namespaces.max(1);
     let per_namespace = shape.pods.div_ceil(namespaces).max(1);
     for ns in 0..namespaces {
-        let _ = writeln!(out, "---\napiVersion: v1\nkind: Namespace\nmetadata: {{name: network-policy-perf-{ns}, labels: {{kube-burner-job: network-policy-perf}}}}");
+        let _ = writeln!(
+            out,
+            "---\napiVersion: v1\nkind: Namespace\nmetadata: {{name: network-policy-perf-{ns}, labels: {{kube-burner-job: network-policy-perf}}}}"
+        );
     }
     for i in 0..shape.pods {
         let (ns, num) = (i / per_namespace, i % per_namespace + 1);
@@ -115,9 +118,8 @@ fn kube_burner(shape: Shape, seed: u64) -> String {
     for i in 0..shape.policies {
         let ns = i % namespaces;
         let direction = if i % 2 == 0 { ("ingress", "from", "Ingress") } else { ("egress", "to", "Egress") };
-        let remote_namespaces: Vec<String> = (0..KB_REMOTE_NAMESPACES)
-            .map(|_| format!("network-policy-perf-{}", rng.below(namespaces)))
-            .collect();
+        let remote_namespaces: Vec<String> =
+            (0..KB_REMOTE_NAMESPACES).map(|_| format!("network-policy-perf-{}", rng.below(namespaces))).collect();
         let mut peers = vec![format!(
             "{{namespaceSelector: {{matchExpressions: [{{key: kubernetes.io/metadata.name, operator: In, values: [{}]}}]}}, \
              podSelector: {{matchExpressions: [{{key: num, operator: In, values: [{}]}}]}}}}",
@@ -125,9 +127,15 @@ fn kube_burner(shape: Shape, seed: u64) -> String {
             values(&mut rng, KB_REMOTE_PODS, per_namespace)
         )];
         for _ in 0..KB_CIDRS {
-            peers.push(format!("{{ipBlock: {{cidr: {}.{}.{}.0/24}}}}", 1 + rng.below(126), rng.below(256), rng.below(256)));
+            peers.push(format!(
+                "{{ipBlock: {{cidr: {}.{}.{}.0/24}}}}",
+                1 + rng.below(126),
+                rng.below(256),
+                rng.below(256)
+            ));
         }
-        let mut ports: Vec<String> = (0..KB_SINGLE_PORTS).map(|_| format!("{{port: {}, protocol: TCP}}", 8000 + rng.below(1000))).collect();
+        let mut ports: Vec<String> =
+            (0..KB_SINGLE_PORTS).map(|_| format!("{{port: {}, protocol: TCP}}", 8000 + rng.below(1000))).collect();
         for _ in 0..KB_PORT_RANGES {
             let lo = 9000 + rng.below(500);
             ports.push(format!("{{port: {lo}, endPort: {}, protocol: TCP}}", lo + 1 + rng.below(50)));

@@ -29,6 +29,20 @@ impl BitSet {
         i < self.len && self.words[i / 64] & (1 << (i % 64)) != 0
     }
 
+    /// The members, ascending.
+    pub fn ones(&self) -> impl Iterator<Item = usize> + '_ {
+        self.words.iter().enumerate().flat_map(|(w, &word)| {
+            let mut bits = word;
+            std::iter::from_fn(move || {
+                (bits != 0).then(|| {
+                    let i = bits.trailing_zeros() as usize;
+                    bits &= bits - 1;
+                    w * 64 + i
+                })
+            })
+        })
+    }
+
     pub fn union_with(&mut self, other: &BitSet) {
         for (a, b) in self.words.iter_mut().zip(&other.words) {
             *a |= b;
@@ -61,5 +75,6 @@ mod tests {
         c.union_with_intersection(&full, &b);
         c.union_with(&a);
         assert!(c.contains(0) && c.contains(64) && c.contains(129) && !c.contains(1));
+        assert_eq!(c.ones().collect::<Vec<_>>(), vec![0, 64, 129]);
     }
 }

@@ -278,28 +278,35 @@ impl<'c> Compiled<'c> {
         let fixed: Vec<Option<PortSet>> =
             self.rules.iter().map(|r| (!r.named_ports).then(|| r.rule.ports_at(&[]))).collect();
         let named: Vec<RuleId> = (0..self.rules.len()).filter(|&r| self.rules[r].named_ports).collect();
-        let all = PortSet::all();
-        let mut egress = vec![BitSet::new(n); n];
-        let mut ingress = vec![BitSet::new(n); n];
-        for d in 0..n {
-            let resolved: HashMap<RuleId, PortSet> = named.iter().map(|&r| (r, ports_at(r, d))).collect();
-            let at = |r: RuleId| fixed[r].as_ref().or_else(|| resolved.get(&r)).unwrap_or(&all);
-            // The port sets of one side's rules whose peers include `peer` (`None`: not isolated).
-            let admitted = |rules: &Option<Vec<RuleId>>, peer: ClassId| -> Option<Vec<&PortSet>> {
-                rules.as_ref().map(|rules| {
-                    rules.iter().filter(|&&r| self.rules[r].peers.contains(peer)).map(|&r| at(r)).collect()
-                })
-            };
-            for s in 0..n {
-                let allowed = match (admitted(&self.egress[s], d), admitted(&self.ingress[d], s)) {
-                    (None, None) => true,
-                    (Some(one), None) | (None, Some(one)) => one.iter().any(|set| !set.is_empty()),
-                    (Some(e), Some(i)) => e.iter().any(|e| i.iter().any(|i| e.intersects(i))),
+        let ingress: Vec<BitSet> = (0..n)
+            .map(|d| {
+                let resolved: HashMap<RuleId, PortSet> = named.iter().map(|&r| (r, ports_at(r, d))).collect();
+                let all = PortSet::all();
+                let at = |r: RuleId| fixed[r].as_ref().or_else(|| resolved.get(&r)).unwrap_or(&all);
+                // The port sets of one side's rules whose peers include `peer` (`None`: not isolated).
+                let admitted = |rules: &Option<Vec<RuleId>>, peer: ClassId| -> Option<Vec<&PortSet>> {
+                    rules.as_ref().map(|rules| {
+                        rules.iter().filter(|&&r| self.rules[r].peers.contains(peer)).map(|&r| at(r)).collect()
+                    })
                 };
-                if allowed {
-                    egress[s].insert(d);
-                    ingress[d].insert(s);
+                let mut sources = BitSet::new(n);
+                for s in 0..n {
+                    let allowed = match (admitted(&self.egress[s], d), admitted(&self.ingress[d], s)) {
+                        (None, None) => true,
+                        (Some(one), None) | (None, Some(one)) => one.iter().any(|set| !set.is_empty()),
+                        (Some(e), Some(i)) => e.iter().any(|e| i.iter().any(|i| e.intersects(i))),
+                    };
+                    if allowed {
+                        sources.insert(s);
+                    }
                 }
+                sources
+            })
+            .collect();
+        let mut egress = vec![BitSet::new(n); n];
+        for (d, sources) in ingress.iter().enumerate() {
+            for s in sources.ones() {
+                egress[s].insert(d);
             }
         }
         ClassReach { egress, ingress }
