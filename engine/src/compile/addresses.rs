@@ -65,6 +65,15 @@ impl AddressAtoms {
         atoms
     }
 
+    /// How many atoms there are (ids are `0..len`).
+    pub fn len(&self) -> usize {
+        self.v4.len() + self.v6.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
     fn atom(&self, ip: IpAddr) -> usize {
         let x = number(ip);
         match ip {

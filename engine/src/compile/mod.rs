@@ -2,20 +2,26 @@
 //!
 //! Two pods behave identically towards every policy when they share a namespace, their labels, their
 //! host-network status (and node, for host-network pods), the address ranges their IPs fall in (the
-//! ranges cut by every `ipBlock` boundary) and their named-port map. Selectors are matched once per
-//! class (namespace selectors once per namespace), each rule's peers become a bitset over classes, and
-//! per-pod answers are looked up through `class_of`: the cost of every query grows with the number of
-//! classes, not of pods.
+//! ranges cut by every `ipBlock` boundary) and their named-port map.
+//!
+//! Compiling is linear in the input: each distinct selector is matched once, through label indexes,
+//! against the distinct namespaces or label sets, and a rule's peers stay symbolic (sets of namespaces
+//! × label sets, or of address atoms), so that a cluster of 150,000 pods compiles without any
+//! classes × rules table. Queries then decide reachability per pair of classes, with bitsets, and
+//! per-pod answers are looked up through `class_of`.
 
 pub mod addresses;
 pub mod bitset;
+pub mod labels;
 
 use std::collections::HashMap;
 
 use addresses::AddressAtoms;
 use bitset::BitSet;
+use labels::LabelIndex;
 
 use crate::cluster::{Cluster, PodIdx};
+use crate::model::ip::IpBlock;
 use crate::model::labels::{LabelSelector, Labels};
 use crate::model::policy::{Direction, NetworkPolicy, PeerKind, PortSpec, Rule};
 use crate::model::ports::{PortSet, Protocol};
@@ -39,9 +45,35 @@ pub struct CompiledRule<'c> {
     pub policy: &'c NetworkPolicy,
     pub direction: Direction,
     pub rule: &'c Rule,
-    pub peers: BitSet,
+    pub peers: Peers,
     /// Whether the rule names ports, which resolve differently per destination class.
     pub named_ports: bool,
+}
+
+/// The classes a rule's peers match, kept symbolic; see [`Compiled::peer_classes`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Peers {
+    /// No peers listed: every pod and address.
+    All,
+    /// Any of these.
+    Terms(Vec<Term>),
+}
+
+/// One peer of a rule. Set ids index the compiled namespace, label-set and atom sets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Term {
+    /// Non-host-network pods of the namespaces and label sets (`None`: any label set).
+    Pods { namespaces: NamespaceScope, label_sets: Option<usize> },
+    /// Pods with an address in the atoms of the set.
+    Addresses(usize),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NamespaceScope {
+    /// The policy's own namespace (a `podSelector` alone).
+    One(usize),
+    /// The namespaces of a namespace selector (a set id).
+    Matching(usize),
 }
 
 #[derive(Clone, Debug)]
@@ -56,6 +88,17 @@ pub struct Compiled<'c> {
     /// per map).
     port_map: Vec<usize>,
     port_maps: Vec<Vec<ContainerPort>>,
+    /// Per class, its namespace (index in the cluster), host-network status and address atoms.
+    namespace: Vec<usize>,
+    host_network: Vec<bool>,
+    atoms: Vec<Vec<usize>>,
+    /// Classes per namespace and per address atom, to enumerate a peer's classes.
+    by_namespace: Vec<Vec<ClassId>>,
+    by_atom: HashMap<usize, Vec<ClassId>>,
+    /// Sets referenced by [`Term`]s: namespaces, label sets and address atoms.
+    namespace_sets: Vec<BitSet>,
+    label_set_sets: Vec<BitSet>,
+    atom_sets: Vec<BitSet>,
     pub rules: Vec<CompiledRule<'c>>,
     /// Per class, the rules that may admit its ingress; `None` when no policy isolates it.
     pub ingress: Vec<Option<Vec<RuleId>>>,
@@ -64,7 +107,7 @@ pub struct Compiled<'c> {
 }
 
 /// What makes two pods distinguishable to policies.
-#[derive(PartialEq, Eq, Hash)]
+#[derive(Clone, PartialEq, Eq, Hash)]
 struct ClassKey<'c> {
     namespace: &'c str,
     labels: &'c Labels,
@@ -76,11 +119,25 @@ struct ClassKey<'c> {
 impl<'c> Compiled<'c> {
     pub fn new(cluster: &'c Cluster) -> Self {
         let atoms = AddressAtoms::of_policies(&cluster.policies);
-        let (class_of, classes) = classify(cluster, &atoms);
+        let (class_of, classes, keys) = classify(cluster, &atoms);
         let representatives = classes.iter().map(|c| &cluster.pods[c.representative]);
         let (label_set, label_sets) = intern(representatives.clone().map(|p| &p.labels));
         let (port_map, port_maps) =
             intern(representatives.map(|p| named_ports(&p.ports).into_iter().cloned().collect::<Vec<_>>()));
+        let namespace_index: HashMap<&str, usize> =
+            cluster.namespaces.iter().enumerate().map(|(i, ns)| (ns.name.as_str(), i)).collect();
+        let namespace: Vec<usize> =
+            keys.iter().map(|k| namespace_index.get(k.namespace).copied().unwrap_or(0)).collect();
+        let mut by_namespace: Vec<Vec<ClassId>> = vec![Vec::new(); cluster.namespaces.len()];
+        let mut by_atom: HashMap<usize, Vec<ClassId>> = HashMap::new();
+        for (c, key) in keys.iter().enumerate() {
+            if let Some(list) = by_namespace.get_mut(namespace[c]) {
+                list.push(c);
+            }
+            for &atom in &key.atoms {
+                by_atom.entry(atom).or_default().push(c);
+            }
+        }
         let mut compiled = Compiled {
             cluster,
             class_of,
@@ -88,12 +145,20 @@ impl<'c> Compiled<'c> {
             label_sets,
             port_map,
             port_maps,
+            namespace,
+            host_network: keys.iter().map(|k| k.host_network.is_some()).collect(),
+            atoms: keys.into_iter().map(|k| k.atoms).collect(),
+            by_namespace,
+            by_atom,
+            namespace_sets: Vec::new(),
+            label_set_sets: Vec::new(),
+            atom_sets: Vec::new(),
             ingress: vec![None; classes.len()],
             egress: vec![None; classes.len()],
             classes,
             rules: Vec::new(),
         };
-        compiled.compile_policies(&atoms);
+        compiled.compile_policies(&atoms, &namespace_index);
         compiled
     }
 
@@ -101,48 +166,23 @@ impl<'c> Compiled<'c> {
         self.classes.len()
     }
 
-    fn representative(&self, class: ClassId) -> &'c crate::cluster::Pod {
-        &self.cluster.pods[self.classes[class].representative]
-    }
-
-    fn compile_policies(&mut self, atoms: &AddressAtoms) {
+    fn compile_policies(&mut self, atoms: &AddressAtoms, namespace_index: &HashMap<&str, usize>) {
         let cluster = self.cluster;
-        let n = self.classes.len();
-        // Classes per namespace, and per address atom, for candidate lookups.
-        let namespace_index: HashMap<&str, usize> =
-            cluster.namespaces.iter().enumerate().map(|(i, ns)| (ns.name.as_str(), i)).collect();
-        let mut by_namespace: Vec<Vec<ClassId>> = vec![Vec::new(); cluster.namespaces.len()];
-        let mut by_atom: HashMap<usize, Vec<ClassId>> = HashMap::new();
-        for (c, class) in self.classes.iter().enumerate() {
-            let pod = &cluster.pods[class.representative];
-            if let Some(&ns) = namespace_index.get(pod.namespace.as_str()) {
-                by_namespace[ns].push(c);
-            }
-            for atom in atoms.atoms_of(&pod.ips) {
-                by_atom.entry(atom).or_default().push(c);
-            }
-        }
-        let mut namespace_matches: HashMap<&LabelSelector, Vec<usize>> = HashMap::new();
-        // Each distinct pod selector is matched once against every label set.
-        let mut label_matches: HashMap<&LabelSelector, BitSet> = HashMap::new();
-        let label_sets = &self.label_sets;
-        let mut matching_sets = |selector: &'c LabelSelector| -> BitSet {
-            label_matches
-                .entry(selector)
-                .or_insert_with(|| {
-                    let mut set = BitSet::new(label_sets.len());
-                    (0..label_sets.len()).filter(|&i| selector.matches(label_sets[i])).for_each(|i| set.insert(i));
-                    set
-                })
-                .clone()
-        };
+        let namespaces = LabelIndex::new(cluster.namespaces.iter().map(|ns| &ns.labels).collect());
+        let label_sets = LabelIndex::new(self.label_sets.clone());
+        // Each distinct selector or block is matched once; terms refer to the resulting sets by id.
+        let mut namespace_ids: HashMap<&LabelSelector, usize> = HashMap::new();
+        let mut label_set_ids: HashMap<&LabelSelector, usize> = HashMap::new();
+        let mut atom_ids: HashMap<&IpBlock, usize> = HashMap::new();
         for policy in &cluster.policies {
             let Some(&ns) = namespace_index.get(policy.namespace.as_str()) else { continue };
-            let selecting = matching_sets(&policy.pod_selector);
-            let selected: Vec<ClassId> = by_namespace[ns]
+            let selecting = intern_set(&mut label_set_ids, &mut self.label_set_sets, &policy.pod_selector, |s| {
+                label_sets.matching(s)
+            });
+            let selected: Vec<ClassId> = self.by_namespace[ns]
                 .iter()
                 .copied()
-                .filter(|&c| !self.representative(c).host_network && selecting.contains(self.label_set[c]))
+                .filter(|&c| !self.host_network[c] && self.label_set_sets[selecting].contains(self.label_set[c]))
                 .collect();
             for direction in [Direction::Ingress, Direction::Egress] {
                 if !policy.isolates(direction) {
@@ -150,41 +190,40 @@ impl<'c> Compiled<'c> {
                 }
                 let first = self.rules.len();
                 for rule in policy.rules(direction) {
-                    let mut peers = BitSet::new(n);
-                    if rule.peers.is_empty() {
-                        peers = BitSet::full(n);
-                    }
-                    for peer in &rule.peers {
-                        match &peer.kind {
-                            PeerKind::Selectors { pods, namespaces } => {
-                                let in_namespaces: &[usize] = match namespaces {
-                                    None => std::slice::from_ref(&ns),
-                                    Some(selector) => namespace_matches.entry(selector).or_insert_with(|| {
-                                        (0..cluster.namespaces.len())
-                                            .filter(|&i| selector.matches(&cluster.namespaces[i].labels))
-                                            .collect()
-                                    }),
-                                };
-                                let pods = pods.as_ref().map(&mut matching_sets);
-                                for &namespace in in_namespaces {
-                                    for &c in &by_namespace[namespace] {
-                                        if !self.representative(c).host_network
-                                            && pods.as_ref().is_none_or(|s| s.contains(self.label_set[c]))
-                                        {
-                                            peers.insert(c);
-                                        }
+                    let peers = if rule.peers.is_empty() {
+                        Peers::All
+                    } else {
+                        Peers::Terms(
+                            rule.peers
+                                .iter()
+                                .map(|peer| match &peer.kind {
+                                    PeerKind::Selectors { pods, namespaces: selector } => Term::Pods {
+                                        namespaces: match selector {
+                                            None => NamespaceScope::One(ns),
+                                            Some(selector) => NamespaceScope::Matching(intern_set(
+                                                &mut namespace_ids,
+                                                &mut self.namespace_sets,
+                                                selector,
+                                                |s| namespaces.matching(s),
+                                            )),
+                                        },
+                                        label_sets: pods.as_ref().map(|selector| {
+                                            intern_set(&mut label_set_ids, &mut self.label_set_sets, selector, |s| {
+                                                label_sets.matching(s)
+                                            })
+                                        }),
+                                    },
+                                    PeerKind::IpBlock(block) => {
+                                        Term::Addresses(intern_set(&mut atom_ids, &mut self.atom_sets, block, |b| {
+                                            let mut set = BitSet::new(atoms.len());
+                                            atoms.atoms_within(b).into_iter().for_each(|a| set.insert(a));
+                                            set
+                                        }))
                                     }
-                                }
-                            }
-                            PeerKind::IpBlock(block) => {
-                                for atom in atoms.atoms_within(block) {
-                                    for &c in by_atom.get(&atom).map_or(&[][..], Vec::as_slice) {
-                                        peers.insert(c);
-                                    }
-                                }
-                            }
-                        }
-                    }
+                                })
+                                .collect(),
+                        )
+                    };
                     let named_ports = rule.ports.iter().any(|p| matches!(p.port, PortSpec::Named(_)));
                     self.rules.push(CompiledRule { policy, direction, rule, peers, named_ports });
                 }
@@ -197,6 +236,68 @@ impl<'c> Compiled<'c> {
                 }
             }
         }
+    }
+
+    /// Whether a peer term matches a class.
+    fn term_contains(&self, term: &Term, class: ClassId) -> bool {
+        match *term {
+            Term::Pods { namespaces, label_sets } => {
+                !self.host_network[class]
+                    && match namespaces {
+                        NamespaceScope::One(ns) => self.namespace[class] == ns,
+                        NamespaceScope::Matching(set) => self.namespace_sets[set].contains(self.namespace[class]),
+                    }
+                    && label_sets.is_none_or(|set| self.label_set_sets[set].contains(self.label_set[class]))
+            }
+            Term::Addresses(set) => self.atoms[class].iter().any(|&a| self.atom_sets[set].contains(a)),
+        }
+    }
+
+    /// Whether a rule's peers match a class.
+    pub fn peer_contains(&self, rule: RuleId, class: ClassId) -> bool {
+        match &self.rules[rule].peers {
+            Peers::All => true,
+            Peers::Terms(terms) => terms.iter().any(|t| self.term_contains(t, class)),
+        }
+    }
+
+    /// The classes a rule's peers match, enumerated through the class indexes.
+    pub fn peer_classes(&self, rule: RuleId) -> BitSet {
+        let n = self.classes.len();
+        let Peers::Terms(terms) = &self.rules[rule].peers else { return BitSet::full(n) };
+        let mut set = BitSet::new(n);
+        for term in terms {
+            let candidates: Box<dyn Iterator<Item = ClassId>> = match *term {
+                Term::Pods { namespaces: NamespaceScope::One(ns), .. } => {
+                    Box::new(self.by_namespace[ns].iter().copied())
+                }
+                Term::Pods { namespaces: NamespaceScope::Matching(id), .. } => {
+                    Box::new(self.namespace_sets[id].ones().flat_map(|ns| self.by_namespace[ns].iter().copied()))
+                }
+                Term::Addresses(id) => Box::new(
+                    self.atom_sets[id]
+                        .ones()
+                        .flat_map(|a| self.by_atom.get(&a).map_or(&[][..], Vec::as_slice).iter().copied()),
+                ),
+            };
+            for c in candidates {
+                if self.term_contains(term, c) {
+                    set.insert(c);
+                }
+            }
+        }
+        set
+    }
+
+    /// [`Self::peer_classes`] of every rule that some class uses (others stay empty).
+    fn used_peer_classes(&self) -> Vec<BitSet> {
+        let mut used = vec![false; self.rules.len()];
+        for rules in self.ingress.iter().chain(&self.egress).flatten() {
+            rules.iter().for_each(|&r| used[r] = true);
+        }
+        (0..self.rules.len())
+            .map(|r| if used[r] { self.peer_classes(r) } else { BitSet::new(self.classes.len()) })
+            .collect()
     }
 
     /// Whether a rule admits `port` towards destinations with the given named ports.
@@ -221,6 +322,7 @@ impl<'c> Compiled<'c> {
     /// classes it may receive from.
     pub fn reach_port(&self, port: u16, protocol: Protocol) -> ClassReach {
         let n = self.classes.len();
+        let peers = self.used_peer_classes();
         let mut admits = self.admits_cache(port, protocol);
         let ingress = (0..n)
             .map(|d| match &self.ingress[d] {
@@ -229,7 +331,7 @@ impl<'c> Compiled<'c> {
                     let mut set = BitSet::new(n);
                     for &r in rules {
                         if admits(r, d) {
-                            set.union_with(&self.rules[r].peers);
+                            set.union_with(&peers[r]);
                         }
                     }
                     set
@@ -258,8 +360,8 @@ impl<'c> Compiled<'c> {
                             }
                         });
                         match ok {
-                            None => set.union_with(&self.rules[r].peers),
-                            Some(ok) => set.union_with_intersection(&self.rules[r].peers, ok),
+                            None => set.union_with(&peers[r]),
+                            Some(ok) => set.union_with_intersection(&peers[r], ok),
                         }
                     }
                     set
@@ -274,6 +376,7 @@ impl<'c> Compiled<'c> {
     /// rule's is enough, and no union is built. Port sets are computed once per rule and destination.
     pub fn reach_any(&self) -> ClassReach {
         let n = self.classes.len();
+        let peers = self.used_peer_classes();
         let ports_at = |r: RuleId, d: ClassId| self.rules[r].rule.ports_at(&self.port_maps[self.port_map[d]]);
         let fixed: Vec<Option<PortSet>> =
             self.rules.iter().map(|r| (!r.named_ports).then(|| r.rule.ports_at(&[]))).collect();
@@ -285,9 +388,9 @@ impl<'c> Compiled<'c> {
                 let at = |r: RuleId| fixed[r].as_ref().or_else(|| resolved.get(&r)).unwrap_or(&all);
                 // The port sets of one side's rules whose peers include `peer` (`None`: not isolated).
                 let admitted = |rules: &Option<Vec<RuleId>>, peer: ClassId| -> Option<Vec<&PortSet>> {
-                    rules.as_ref().map(|rules| {
-                        rules.iter().filter(|&&r| self.rules[r].peers.contains(peer)).map(|&r| at(r)).collect()
-                    })
+                    rules
+                        .as_ref()
+                        .map(|rules| rules.iter().filter(|&&r| peers[r].contains(peer)).map(|&r| at(r)).collect())
                 };
                 let mut sources = BitSet::new(n);
                 for s in 0..n {
@@ -328,9 +431,11 @@ impl ClassReach {
     }
 }
 
-fn classify<'c>(cluster: &'c Cluster, atoms: &AddressAtoms) -> (Vec<ClassId>, Vec<Class>) {
+/// Groups pods into classes; returns each pod's class, the classes and their keys.
+fn classify<'c>(cluster: &'c Cluster, atoms: &AddressAtoms) -> (Vec<ClassId>, Vec<Class>, Vec<ClassKey<'c>>) {
     let mut index: HashMap<ClassKey<'c>, ClassId> = HashMap::new();
     let mut classes: Vec<Class> = Vec::new();
+    let mut keys: Vec<ClassKey<'c>> = Vec::new();
     let class_of = cluster
         .pods
         .iter()
@@ -344,8 +449,9 @@ fn classify<'c>(cluster: &'c Cluster, atoms: &AddressAtoms) -> (Vec<ClassId>, Ve
                 atoms: atoms.atoms_of(&pod.ips),
                 ports,
             };
-            *index.entry(key).or_insert_with(|| {
+            *index.entry(key).or_insert_with_key(|key| {
                 classes.push(Class { representative: i, members: Vec::new() });
+                keys.push(key.clone());
                 classes.len() - 1
             })
         })
@@ -353,7 +459,20 @@ fn classify<'c>(cluster: &'c Cluster, atoms: &AddressAtoms) -> (Vec<ClassId>, Ve
     for (pod, &class) in class_of.iter().enumerate() {
         classes[class].members.push(pod);
     }
-    (class_of, classes)
+    (class_of, classes, keys)
+}
+
+/// The id of the set `compute` gives for `key`, computing it only the first time.
+fn intern_set<'k, K: Eq + std::hash::Hash + ?Sized>(
+    ids: &mut HashMap<&'k K, usize>,
+    sets: &mut Vec<BitSet>,
+    key: &'k K,
+    compute: impl FnOnce(&K) -> BitSet,
+) -> usize {
+    *ids.entry(key).or_insert_with(|| {
+        sets.push(compute(key));
+        sets.len() - 1
+    })
 }
 
 /// The container ports that named ports can resolve to, sorted and deduplicated.
