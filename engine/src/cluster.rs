@@ -105,6 +105,16 @@ impl Cluster {
             let parsed = parse::parse_file(id, file, &features, &mut diagnostics);
             objects.extend(parsed.into_iter().filter(|object| keep(id, object)));
         }
+        Cluster::from_objects(sources, features, objects, diagnostics)
+    }
+
+    /// Assembles already parsed objects (with the diagnostics of parsing them) into a cluster.
+    pub(crate) fn from_objects(
+        sources: Sources,
+        features: Features,
+        objects: Vec<Object>,
+        mut diagnostics: Vec<Diagnostic>,
+    ) -> Cluster {
         let mut cluster = Cluster { sources, features, ..Cluster::default() };
         cluster.assemble(objects, &mut diagnostics);
         crate::generations::normalize(&mut cluster, &mut diagnostics);

@@ -28,6 +28,7 @@ pub mod query;
 pub mod render;
 pub mod source;
 pub mod synth;
+pub mod workspace;
 
 pub use cluster::{Cluster, EndpointId, PodIdx, PolicyIdx};
 pub use diagnostic::{Diagnostic, Severity};

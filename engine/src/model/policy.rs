@@ -89,6 +89,17 @@ impl NetworkPolicy {
         format!("{}/{}", self.namespace, self.name)
     }
 
+    /// Every span of the policy and its rules, peers and ports.
+    pub fn visit_spans(&mut self, visit: &mut impl FnMut(&mut Span)) {
+        visit(&mut self.span);
+        visit(&mut self.pod_selector_span);
+        for rule in self.ingress.iter_mut().chain(&mut self.egress) {
+            visit(&mut rule.span);
+            rule.peers.iter_mut().for_each(|p| visit(&mut p.span));
+            rule.ports.iter_mut().for_each(|p| visit(&mut p.span));
+        }
+    }
+
     pub fn isolates(&self, direction: Direction) -> bool {
         match direction {
             Direction::Ingress => self.isolates_ingress,

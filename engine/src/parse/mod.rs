@@ -108,6 +108,21 @@ impl Object {
         (self.kind(), ns, name)
     }
 
+    /// Every span the object holds, for [`ParsedChunk::relocate`].
+    pub fn visit_spans(&mut self, visit: &mut impl FnMut(&mut Span)) {
+        match self {
+            Object::Namespace(ns) => {
+                visit(&mut ns.meta.span);
+                if let Some(annotation) = &mut ns.isolation {
+                    visit(&mut annotation.span);
+                }
+            }
+            Object::Pod(p) => visit(&mut p.meta.span),
+            Object::Service(s) => visit(&mut s.meta.span),
+            Object::NetworkPolicy(p) => p.visit_spans(visit),
+        }
+    }
+
     pub fn span(&self) -> Span {
         match self {
             Object::Namespace(n) => n.meta.span,
@@ -133,19 +148,72 @@ pub fn label_selector(
 /// Parses one file into the objects it holds (valid ones only, read as the release of `features`
 /// reads them) and the diagnostics of the rest.
 pub fn parse_file(id: FileId, file: &SourceFile, features: &Features, diags: &mut Vec<Diagnostic>) -> Vec<Object> {
-    if file.text.len() > MAX_FILE_BYTES {
-        diags.push(
-            Diagnostic::error(
-                "limit-exceeded",
-                format!("file `{}` is larger than {} MiB", file.name, MAX_FILE_BYTES >> 20),
-            )
-            .help("split the manifests into several files"),
-        );
-        return Vec::new();
-    }
     let mut objects = Vec::new();
-    for doc in yaml::parse_documents(id, file, diags) {
-        objects::read_document(&doc, features, diags, &mut objects);
+    for chunk in parse_chunks(id, file, features, |_| None) {
+        diags.extend(chunk.diagnostics);
+        objects.extend(chunk.objects);
     }
     objects
+}
+
+/// What one `---` chunk of a file holds: its valid objects and the diagnostics of the rest.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ParsedChunk {
+    /// Byte range of the chunk in its file.
+    pub start: usize,
+    pub len: usize,
+    pub objects: Vec<Object>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl ParsedChunk {
+    /// Moves every span to `file`, `delta` bytes later (the chunk moved within, or to, that file).
+    pub fn relocate(&mut self, file: FileId, delta: isize) {
+        self.start = self.start.saturating_add_signed(delta);
+        let mut move_span = |span: &mut Span| {
+            *span = Span::new(file, span.start.saturating_add_signed(delta), span.end.saturating_add_signed(delta));
+        };
+        for object in &mut self.objects {
+            object.visit_spans(&mut move_span);
+        }
+        for diagnostic in &mut self.diagnostics {
+            if let Some(span) = &mut diagnostic.span {
+                move_span(span);
+            }
+        }
+    }
+}
+
+/// Parses `file` chunk by chunk. `reuse` may return the already parsed chunk for a chunk text (with
+/// spans for wherever it was); it is then relocated instead of parsed again, which is what makes
+/// incremental re-analysis cheap (see [`crate::workspace`]).
+pub fn parse_chunks(
+    id: FileId,
+    file: &SourceFile,
+    features: &Features,
+    mut reuse: impl FnMut(&str) -> Option<ParsedChunk>,
+) -> Vec<ParsedChunk> {
+    if file.text.len() > MAX_FILE_BYTES {
+        let too_big = Diagnostic::error(
+            "limit-exceeded",
+            format!("file `{}` is larger than {} MiB", file.name, MAX_FILE_BYTES >> 20),
+        )
+        .help("split the manifests into several files");
+        return vec![ParsedChunk { start: 0, len: 0, objects: Vec::new(), diagnostics: vec![too_big] }];
+    }
+    yaml::document_chunks(&file.text)
+        .into_iter()
+        .map(|chunk @ (_, start, text)| {
+            if let Some(mut parsed) = reuse(text) {
+                let delta = start as isize - parsed.start as isize;
+                parsed.relocate(id, delta);
+                return parsed;
+            }
+            let mut parsed = ParsedChunk { start, len: text.len(), objects: Vec::new(), diagnostics: Vec::new() };
+            yaml::parse_chunk(id, file, chunk, &mut parsed.diagnostics, &mut |doc, diags| {
+                objects::read_document(&doc, features, diags, &mut parsed.objects)
+            });
+            parsed
+        })
+        .collect()
 }

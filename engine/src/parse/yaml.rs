@@ -86,22 +86,36 @@ pub fn for_each_document(
     diags: &mut Vec<Diagnostic>,
     mut visit: impl FnMut(Node, &mut Vec<Diagnostic>),
 ) {
-    for (first_line, start, chunk) in document_chunks(&file.text) {
-        let mut builder = Builder::new(id, file, first_line, start, chunk.is_ascii());
-        let result = builder.run(chunk);
-        for doc in builder.docs {
-            visit(doc, diags);
-        }
-        if let Err(err) = result {
-            diags.push(*err);
-        }
+    for chunk in document_chunks(&file.text) {
+        parse_chunk(id, file, chunk, diags, &mut visit);
+    }
+}
+
+/// A `---`-separated piece of a file: (1-based first line, byte offset, text).
+pub type Chunk<'t> = (usize, usize, &'t str);
+
+/// Parses the documents of one chunk of `file`.
+pub fn parse_chunk(
+    id: FileId,
+    file: &SourceFile,
+    (first_line, start, text): Chunk<'_>,
+    diags: &mut Vec<Diagnostic>,
+    visit: &mut impl FnMut(Node, &mut Vec<Diagnostic>),
+) {
+    let mut builder = Builder::new(id, file, first_line, start, text.is_ascii());
+    let result = builder.run(text);
+    for doc in builder.docs {
+        visit(doc, diags);
+    }
+    if let Err(err) = result {
+        diags.push(*err);
     }
 }
 
 /// Splits a stream at `---` lines so that each document is parsed (and fails) on its own. Every chunk
 /// keeps its own `---` line, so positions inside it stay exact. Yields (1-based first line, byte
 /// offset, text).
-fn document_chunks(text: &str) -> Vec<(usize, usize, &str)> {
+pub fn document_chunks(text: &str) -> Vec<Chunk<'_>> {
     let mut chunks = Vec::new();
     let (mut start, mut start_line, mut offset) = (0, 1, 0);
     for (i, line) in text.split_inclusive('\n').enumerate() {
