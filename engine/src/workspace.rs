@@ -7,6 +7,8 @@
 //! linear and cheap, and are redone. The result is always equal to a full [`Cluster::from_sources_with`]
 //! of the same files (a differential test checks it over random edit sequences).
 
+use std::collections::HashMap;
+
 use crate::cluster::Cluster;
 use crate::diagnostic::Diagnostic;
 use crate::model::versions::{Features, Options};
@@ -54,12 +56,13 @@ impl Workspace {
         let Some(source) = sources.get(FileId(0)) else { return };
         let old = std::mem::take(&mut self.files[index]);
         // Old chunks by text; each can be reused once.
-        let mut unused: Vec<Option<ParsedChunk>> = old.chunks.into_iter().map(Some).collect();
+        let mut unused: HashMap<&str, Vec<ParsedChunk>> = HashMap::new();
+        for chunk in old.chunks.into_iter().rev() {
+            let text = old.text.get(chunk.start..chunk.start + chunk.len).unwrap_or_default();
+            unused.entry(text).or_default().push(chunk);
+        }
         let chunks = parse::parse_chunks(id, source, &self.features, |chunk_text| {
-            let found = unused.iter().position(|c| {
-                c.as_ref().is_some_and(|c| old.text.get(c.start..c.start + c.len) == Some(chunk_text))
-            })?;
-            unused[found].take()
+            unused.get_mut(chunk_text).and_then(Vec::pop)
         });
         self.files[index] = File { name: name.to_string(), text: text.to_string(), chunks };
         self.assemble();
