@@ -138,6 +138,19 @@ fn matrix_in_every_format() {
     insta::assert_snapshot!("matrix_any_port_classic", any_port.text());
     let udp = moat("matrix --example docs --port 6379 --protocol udp");
     insta::assert_snapshot!("matrix_udp", udp.text());
+    insta::assert_snapshot!("matrix_summary", moat("matrix --example classic --summary").text());
+    insta::assert_snapshot!("matrix_summary_json", moat("matrix --example classic --summary --port 80 -o json").text());
+}
+
+#[test]
+fn generate() {
+    let small = moat("gen --pods 4 --policies 2 --namespaces 2 --seed 1");
+    insta::assert_snapshot!("gen_mixed", small.text());
+    let burner = moat("gen --pods 4 --policies 2 --namespaces 2 --profile kube-burner");
+    insta::assert_snapshot!("gen_kube_burner", burner.text());
+    // Deterministic for a seed, different across seeds.
+    assert_eq!(small.text(), moat("gen --pods 4 --policies 2 --namespaces 2 --seed 1").text());
+    assert_ne!(small.text(), moat("gen --pods 4 --policies 2 --namespaces 2 --seed 2").text());
 }
 
 #[test]
@@ -437,7 +450,8 @@ fn shop_changed() -> String {
             "  - from:\n    - podSelector: {matchLabels: {app: web}}\n    - namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: batch}}\n    ports: [{port: postgres}]",
         )
         .replace("  - from: [{ipBlock: {cidr: 0.0.0.0/0, except: [10.0.0.0/8]}}]\n    ports: [{port: http}]\n", "");
-    changed + "---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: cache, namespace: shop}\nspec: {template: {metadata: {labels: {app: cache}}}}\n"
+    changed
+        + "---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: cache, namespace: shop}\nspec: {template: {metadata: {labels: {app: cache}}}}\n"
 }
 
 /// Writes `files` into a temporary directory; the transcripts show it as `[dir]`.
@@ -469,15 +483,23 @@ fn list_in_every_format() -> io::Result<()> {
         assert!(run.contains("exit: 0 (Success)"), "{run}");
         insta::assert_snapshot!(format!("list_{format}"), run);
     }
-    let focused = moat_in(dir.path(), "list {dir}/shop.yaml --focus-workload shop/db,worker-7d4f --focus-direction ingress");
+    let focused =
+        moat_in(dir.path(), "list {dir}/shop.yaml --focus-workload shop/db,worker-7d4f --focus-direction ingress");
     insta::assert_snapshot!("list_focus", focused);
     let unknown = moat_in(dir.path(), "list {dir}/shop.yaml --focus-workload nope");
-    assert!(unknown.contains("exit: 1 (Error)") && unknown.contains("error: no workload `nope`; workloads include"), "{unknown}");
+    assert!(
+        unknown.contains("exit: 1 (Error)") && unknown.contains("error: no workload `nope`; workloads include"),
+        "{unknown}"
+    );
     // The policies select hostNetwork pods only when told that the plugin does that.
     let host = "apiVersion: v1\nkind: Pod\nmetadata: {name: agent, labels: {app: agent}}\nspec: {hostNetwork: true}\n---\n\
                 apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: deny}\nspec: {podSelector: {}}\n";
     let as_node = moat_with_stdin("list -", host);
-    assert!(as_node.stdout.contains("0.0.0.0-255.255.255.255[External] => default/agent[Pod] : All Connections"), "{}", as_node.stdout);
+    assert!(
+        as_node.stdout.contains("0.0.0.0-255.255.255.255[External] => default/agent[Pod] : All Connections"),
+        "{}",
+        as_node.stdout
+    );
     let as_pod = moat_with_stdin("list - --host-network pod", host);
     assert!(!as_pod.stdout.contains("=> default/agent[Pod]"), "{}", as_pod.stdout);
     Ok(())
@@ -587,7 +609,10 @@ fn verify_intents() -> io::Result<()> {
     let json = moat_in(dir.path(), "verify {dir}/after --intents {dir}/intents.yaml -o json");
     assert!(json.contains("exit: 3 (Denied)"), "{json}");
     insta::assert_snapshot!("verify_json", json);
-    let bad = fixture(&[("intents.yaml", "- {from: a, to: b, expect: perhaps}\n- {from: a, to: b, port: http, expect: deny, when: now}\n")])?;
+    let bad = fixture(&[(
+        "intents.yaml",
+        "- {from: a, to: b, expect: perhaps}\n- {from: a, to: b, port: http, expect: deny, when: now}\n",
+    )])?;
     let invalid = moat_in(bad.path(), "verify --example docs --intents {dir}/intents.yaml");
     insta::assert_snapshot!("verify_invalid_intents", invalid);
     Ok(())

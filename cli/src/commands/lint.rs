@@ -43,7 +43,9 @@ pub fn run(args: &Args, io: &mut Io<'_>) -> Result<Exit, CliError> {
                 diagnostics::in_source_order(&findings).into_iter().map(|d| d.resolve(&cluster.sources)).collect();
             write_json(io.stdout, &resolved)?;
         }
-        LintFormat::Sarif => write!(io.stdout, "{}", sarif::render(&findings, &cluster.sources, env!("CARGO_PKG_VERSION")))?,
+        LintFormat::Sarif => {
+            write!(io.stdout, "{}", sarif::render(&findings, &cluster.sources, env!("CARGO_PKG_VERSION")))?
+        }
     }
     Ok(Exit::found(findings.iter().any(|d| d.severity != Severity::Note)))
 }

@@ -38,7 +38,12 @@ enum FocusDirection {
 pub fn run(args: &Args, io: &mut Io<'_>) -> Result<Exit, CliError> {
     let cluster = args.input.read(io)?;
     let all = reachability(&cluster);
-    args.input.options.report(&cluster, &all.workloads.diagnostics, diagnostics_format(args.output == ListFormat::Json), io)?;
+    args.input.options.report(
+        &cluster,
+        &all.workloads.diagnostics,
+        diagnostics_format(args.output == ListFormat::Json),
+        io,
+    )?;
     let shown = if args.focus_workload.is_empty() {
         all
     } else {

@@ -2,8 +2,13 @@
 
 use moat_engine::model::ports::Protocol;
 use moat_engine::model::versions::Release;
-use moat_engine::query::{Matrix, PortQuery, matrix};
+use std::io::IsTerminal;
+use std::time::{Duration, Instant};
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use moat_engine::query::{PortQuery, Reachability, Summary};
 use moat_engine::render;
+use moat_engine::render::matrix::Rows;
 use serde::Serialize;
 
 use super::parse_protocol;
@@ -25,6 +30,10 @@ pub struct Args {
     #[command(flatten)]
     input: InputArgs,
 
+    /// Print counts (pods, classes, allowed pairs) instead of the table; nothing N×N is built
+    #[arg(long)]
+    summary: bool,
+
     /// Output format (`md`: Markdown)
     #[arg(short, long, value_enum, default_value_t)]
     output: MatrixFormat,
@@ -36,23 +45,94 @@ pub fn run(args: &Args, io: &mut Io<'_>) -> Result<Exit, CliError> {
         Some(port) => PortQuery::One(port, args.protocol.unwrap_or(Protocol::Tcp)),
         None => PortQuery::Any,
     };
-    let matrix = matrix(&cluster, query);
-    match args.output {
-        MatrixFormat::Text => write!(io.stdout, "{}", render::matrix::text(&matrix))?,
-        MatrixFormat::Json => {
-            write_json(io.stdout, &MatrixOutput { kubernetes_version: cluster.features.release, matrix: &matrix })?
+    let reachability = Reachability::new(&cluster, query);
+    let release = cluster.features.release;
+    if args.summary {
+        let summary = reachability.summary();
+        match args.output {
+            MatrixFormat::Json => write_json(io.stdout, &SummaryOutput { kubernetes_version: release, summary: &summary })?,
+            _ => write!(io.stdout, "{}", render::matrix::summary(&summary))?,
         }
-        MatrixFormat::Csv => write!(io.stdout, "{}", render::matrix::csv(&matrix))?,
-        MatrixFormat::Md => write!(io.stdout, "{}", render::matrix::markdown(&matrix))?,
+        return Ok(Exit::Success);
     }
+    // Rows are computed and written one at a time: a big cluster's matrix never sits in memory.
+    let progress = RowProgress::new(reachability.len());
+    let mut table = Rows::of_reachability(&reachability);
+    table.rows = Box::new(table.rows.inspect(|_| progress.row()));
+    match args.output {
+        MatrixFormat::Text => write_lines(io, render::matrix::text_lines(table))?,
+        MatrixFormat::Csv => write_lines(io, render::matrix::csv_lines(table))?,
+        MatrixFormat::Md => write_lines(io, render::matrix::markdown_lines(table))?,
+        MatrixFormat::Json => {
+            // The `Matrix` JSON, written row by row: `{"kubernetesVersion", "port", "protocol", "pods", "allowed"}`.
+            let header = MatrixHeader {
+                kubernetes_version: release,
+                port: reachability.port(),
+                protocol: reachability.protocol(),
+                pods: &table.pods,
+            };
+            let header = serde_json::to_string_pretty(&header).map_err(|e| CliError::Failed(e.to_string()))?;
+            write!(io.stdout, "{},\n  \"allowed\": [", header.trim_end().trim_end_matches('}').trim_end())?;
+            for (i, row) in table.rows.enumerate() {
+                let row = serde_json::to_string(&row).map_err(|e| CliError::Failed(e.to_string()))?;
+                write!(io.stdout, "{}\n    {row}", if i == 0 { "" } else { "," })?;
+            }
+            writeln!(io.stdout, "{}]\n}}", if reachability.is_empty() { "" } else { "\n  " })?;
+        }
+    }
+    progress.finish();
     Ok(Exit::Success)
 }
 
-/// `--output json`: the matrix, and the release it was evaluated as.
+fn write_lines(io: &mut Io<'_>, lines: impl Iterator<Item = String>) -> std::io::Result<()> {
+    for line in lines {
+        writeln!(io.stdout, "{line}")?;
+    }
+    Ok(())
+}
+
+/// A progress bar on stderr for matrices that take more than a second, when stderr is a terminal.
+struct RowProgress {
+    bar: ProgressBar,
+    started: Instant,
+}
+
+impl RowProgress {
+    fn new(rows: usize) -> Self {
+        let bar = ProgressBar::with_draw_target(Some(rows as u64), ProgressDrawTarget::hidden());
+        bar.set_style(
+            ProgressStyle::with_template("{bar:40} {pos}/{len} rows, {eta} left").unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        RowProgress { bar, started: Instant::now() }
+    }
+
+    fn row(&self) {
+        self.bar.inc(1);
+        if self.bar.is_hidden() && self.started.elapsed() > Duration::from_secs(1) && std::io::stderr().is_terminal() {
+            self.bar.set_draw_target(ProgressDrawTarget::stderr());
+        }
+    }
+
+    fn finish(&self) {
+        self.bar.finish_and_clear();
+    }
+}
+
+/// The fields of the matrix JSON before `allowed`, in the documented order.
 #[derive(Serialize)]
-struct MatrixOutput<'a> {
+struct MatrixHeader<'a> {
+    #[serde(rename = "kubernetesVersion")]
+    kubernetes_version: Release,
+    port: Option<u16>,
+    protocol: Option<Protocol>,
+    pods: &'a [&'a str],
+}
+
+/// `--summary --output json`: the counts, and the release they were evaluated as.
+#[derive(Serialize)]
+struct SummaryOutput<'a> {
     #[serde(rename = "kubernetesVersion")]
     kubernetes_version: Release,
     #[serde(flatten)]
-    matrix: &'a Matrix,
+    summary: &'a Summary,
 }

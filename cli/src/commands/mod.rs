@@ -5,11 +5,12 @@ mod describe;
 mod diff;
 pub mod examples;
 mod explain;
+mod generate;
 mod lint;
 mod list;
 mod matrix;
-mod verify;
 mod migrate;
+mod verify;
 mod versions;
 
 use clap::Subcommand;
@@ -50,6 +51,8 @@ pub enum Command {
     Versions(versions::Args),
     /// List the bundled example clusters, or print one
     Examples(examples::Args),
+    /// Write a synthetic cluster (pods, namespaces, policies) as YAML, the same for the same seed
+    Gen(generate::Args),
 }
 
 impl Command {
@@ -66,6 +69,7 @@ impl Command {
             Command::Migrate(args) => migrate::run(&args, io),
             Command::Versions(args) => versions::run(&args, io),
             Command::Examples(args) => examples::run(&args, io),
+            Command::Gen(args) => generate::run(&args, io),
         }
     }
 }

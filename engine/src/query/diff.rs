@@ -8,7 +8,7 @@
 //!   connection sets is `changed`; an endpoint that exists on one side only is named with it;
 //! - touching ranges whose pairs changed alike towards the same endpoint are merged back into one.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde::Serialize;
 
@@ -74,7 +74,7 @@ impl Diff {
 type Sides = (Option<PortSet>, Option<PortSet>);
 
 /// A pair's endpoints by name, with the range kept when one side is outside the cluster.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 enum End {
     Workload(String),
     Range(AddressRange),
@@ -184,25 +184,27 @@ fn refine(reachability: &Reachability, link: &Link, refined: &[AddressRange]) ->
     from.iter().flat_map(|f| to.iter().map(move |t| (f.clone(), t.clone()))).collect()
 }
 
+/// The pairs of one endpoint with address ranges on one side (`true`: the ranges are the sources)
+/// that changed alike.
+type RangeGroup = (End, bool, Sides);
+
 /// Pairs of a range and one endpoint, merged across touching ranges that have the same sides.
 fn merge_ranges(pairs: BTreeMap<(End, End), Sides>) -> BTreeMap<(End, End), Sides> {
-    // (the endpoint, whether the range is the source, both sides) -> ranges, in address order.
-    let mut grouped: BTreeMap<(End, bool, String, String), (Sides, Vec<AddressRange>)> = BTreeMap::new();
+    let mut grouped: HashMap<RangeGroup, Vec<AddressRange>> = HashMap::new();
     let mut merged = BTreeMap::new();
     for ((from, to), sides) in pairs {
-        let (range, other, range_is_source) = match (&from, &to) {
-            (End::Range(range), other) => (*range, other.clone(), true),
-            (other, End::Range(range)) => (*range, other.clone(), false),
+        let (range, group) = match (&from, &to) {
+            (End::Range(range), other) => (*range, (other.clone(), true, sides)),
+            (other, End::Range(range)) => (*range, (other.clone(), false, sides)),
             _ => {
                 merged.insert((from, to), sides);
                 continue;
             }
         };
-        let text = |s: &Option<PortSet>| s.as_ref().map(ToString::to_string).unwrap_or_default();
-        let key = (other, range_is_source, text(&sides.0), text(&sides.1));
-        grouped.entry(key).or_insert_with(|| (sides, Vec::new())).1.push(range);
+        grouped.entry(group).or_default().push(range);
     }
-    for ((other, range_is_source, _, _), (sides, ranges)) in grouped {
+    // The result is keyed by pair, so the order of the groups does not matter.
+    for ((other, range_is_source, sides), ranges) in grouped {
         for range in touching(ranges) {
             let pair =
                 if range_is_source { (End::Range(range), other.clone()) } else { (other.clone(), End::Range(range)) };

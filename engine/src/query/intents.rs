@@ -158,7 +158,8 @@ fn check_fields(node: &yaml::Node, path: &str, known: &[&str], diags: &mut Vec<D
         let name = key.as_str().unwrap_or_default();
         if !known.contains(&name) {
             diags.push(
-                error(key.span, format!("`{path}` has no field `{name}`")).help(format!("the fields are `{}`", known.join("`, `"))),
+                error(key.span, format!("`{path}` has no field `{name}`"))
+                    .help(format!("the fields are `{}`", known.join("`, `"))),
             );
             ok = false;
         }
@@ -185,7 +186,10 @@ fn read_intent(node: &yaml::Node, path: &str, features: &Features, diags: &mut V
     let side = |field: &str, diags: &mut Vec<Diagnostic>| match node.get(field) {
         Some(value) => read_side(value, &format!("{path}.{field}"), features, diags),
         None => {
-            diags.push(error(node.span, format!("`{path}` has no `{field}`")).help("every intent needs `from`, `to` and `expect`"));
+            diags.push(
+                error(node.span, format!("`{path}` has no `{field}`"))
+                    .help("every intent needs `from`, `to` and `expect`"),
+            );
             None
         }
     };
@@ -212,7 +216,9 @@ fn read_intent(node: &yaml::Node, path: &str, features: &Features, diags: &mut V
             None
         }
         None => {
-            diags.push(error(node.span, format!("`{path}` has no `expect`")).help("write `expect: allow` or `expect: deny`"));
+            diags.push(
+                error(node.span, format!("`{path}` has no `expect`")).help("write `expect: allow` or `expect: deny`"),
+            );
             None
         }
     };
@@ -338,10 +344,11 @@ fn verify_one(cluster: &Cluster, workloads: &Workloads, intent: &Intent, intent_
             };
             if !holds {
                 let (port, protocol) = example_port(cluster, intent, destination, &connections);
-                let (explanation, reason) = match evaluate(cluster, &Flow { from: source, to: destination, port, protocol }) {
-                    Ok(verdict) => (Some(verdict.explain(cluster)), None),
-                    Err(unresolved) => (None, Some(unresolved.to_string())),
-                };
+                let (explanation, reason) =
+                    match evaluate(cluster, &Flow { from: source, to: destination, port, protocol }) {
+                        Ok(verdict) => (Some(verdict.explain(cluster)), None),
+                        Err(unresolved) => (None, Some(unresolved.to_string())),
+                    };
                 violations.push(Violation {
                     from: target_name(workloads, from),
                     to: target_name(workloads, to),
@@ -355,7 +362,7 @@ fn verify_one(cluster: &Cluster, workloads: &Workloads, intent: &Intent, intent_
     let problem = (pairs == 0).then(|| no_pair(&froms, &tos, intent));
     Outcome {
         name: intent.name.clone(),
-        location: intent_sources.location(intent.span),
+        location: intent_sources.location(intent_sources.trim_end(intent.span)),
         from: intent.from.describe(),
         to: intent.to.describe(),
         port: intent.port.clone(),
@@ -429,10 +436,8 @@ fn targets(cluster: &Cluster, workloads: &Workloads, side: &Side, cut_by: Direct
     };
     match side {
         Side::Name(name) => {
-            let mut found: Vec<Target> = (0..workloads.list.len())
-                .filter(|&w| workloads.list[w].is_named(name))
-                .map(Target::Workload)
-                .collect();
+            let mut found: Vec<Target> =
+                (0..workloads.list.len()).filter(|&w| workloads.list[w].is_named(name)).map(Target::Workload).collect();
             if found.is_empty() {
                 found = cluster.find_pod(name).map(|p| Target::Workload(workloads.of_pod[p])).into_iter().collect();
             }
@@ -448,7 +453,9 @@ fn targets(cluster: &Cluster, workloads: &Workloads, side: &Side, cut_by: Direct
             address_ranges(cluster, cut_by)
                 .into_iter()
                 .filter(|r| r.v6 == wanted.v6 && r.first <= wanted.last && wanted.first <= r.last)
-                .map(|r| Target::Range(AddressRange { first: r.first.max(wanted.first), last: r.last.min(wanted.last), ..r }))
+                .map(|r| {
+                    Target::Range(AddressRange { first: r.first.max(wanted.first), last: r.last.min(wanted.last), ..r })
+                })
                 .collect()
         }
         Side::Select { namespace, workload, pod, namespaces, pods } => of_pods(&|p| {
@@ -456,7 +463,9 @@ fn targets(cluster: &Cluster, workloads: &Workloads, side: &Side, cut_by: Direct
             namespace.as_ref().is_none_or(|ns| *ns == p.namespace)
                 && workload.as_ref().is_none_or(|name| *name == w.name || *name == w.id())
                 && pod.as_ref().is_none_or(|name| *name == p.name)
-                && namespaces.as_ref().is_none_or(|s| cluster.namespace(&p.namespace).is_some_and(|ns| s.matches(&ns.labels)))
+                && namespaces
+                    .as_ref()
+                    .is_none_or(|s| cluster.namespace(&p.namespace).is_some_and(|ns| s.matches(&ns.labels)))
                 && pods.as_ref().is_none_or(|s| s.matches(&p.labels))
         }),
     }
@@ -524,7 +533,8 @@ intents:
     fn intents_hold_or_fail_with_explanations() {
         let (outcomes, diags) = outcomes(INTENTS);
         assert!(diags.is_empty(), "{diags:?}");
-        let summary: Vec<(bool, usize, usize)> = outcomes.iter().map(|o| (o.holds, o.pairs, o.violations.len())).collect();
+        let summary: Vec<(bool, usize, usize)> =
+            outcomes.iter().map(|o| (o.holds, o.pairs, o.violations.len())).collect();
         // prod/web -> 0.0.0.0/0 is allowed (web is not isolated for egress); db -> web is denied
         // for egress (db has no egress rule).
         assert_eq!(summary, [(true, 1, 0), (false, 2, 1), (true, 1, 0), (false, 0, 0)]);

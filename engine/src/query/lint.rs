@@ -37,6 +37,8 @@ pub const REDUNDANT_RULE: &str = "redundant-rule";
 pub const ALLOW_ALL_RULE: &str = "allow-all-rule";
 pub const IP_BLOCK_MATCHES_PODS: &str = "ipblock-matches-pods";
 pub const UNPROTECTED_WORKLOAD: &str = "unprotected-workload";
+pub const DEPRECATED_API_VERSION: &str = "deprecated-api-version";
+pub const UNSERVED_API_VERSION: &str = "unserved-api-version";
 pub const NO_PODS: &str = "no-pods";
 
 /// Every check, in the order they run.
@@ -78,7 +80,21 @@ pub const RULES: &[LintRule] = &[
         summary: "an ipBlock that contains IP addresses of pods of the input",
     },
     LintRule { code: UNPROTECTED_WORKLOAD, severity: Severity::Warning, summary: "a workload that no policy selects" },
-    LintRule { code: NO_PODS, severity: Severity::Note, summary: "the input has no pods, so checks that need them were skipped" },
+    LintRule {
+        code: DEPRECATED_API_VERSION,
+        severity: Severity::Warning,
+        summary: "a workload of an API version that the chosen release deprecates",
+    },
+    LintRule {
+        code: UNSERVED_API_VERSION,
+        severity: Severity::Warning,
+        summary: "a workload of an API version that the chosen release no longer serves",
+    },
+    LintRule {
+        code: NO_PODS,
+        severity: Severity::Note,
+        summary: "the input has no pods, so checks that need them were skipped",
+    },
 ];
 
 /// The [`LintRule`] of a code.
@@ -104,6 +120,7 @@ pub fn lint(cluster: &Cluster) -> Vec<Diagnostic> {
             linter.redundant_rules(pi, &mut out);
         }
     }
+    api_versions(cluster, &mut out);
     if cluster.pods.is_empty() {
         out.push(
             Diagnostic::note(NO_PODS, "the input has no pods or workloads, so checks that need them were skipped")
@@ -114,6 +131,60 @@ pub fn lint(cluster: &Cluster) -> Vec<Diagnostic> {
         linter.unprotected_workloads(&mut out);
     }
     out
+}
+
+/// Workload API versions that releases stopped serving: (apiVersion, kinds, deprecated in 1.x,
+/// removed in 1.x), from the Kubernetes deprecation guide. The API versions of NetworkPolicy are
+/// judged when the input is read (`parse`), as they change what is evaluated.
+const WORKLOAD_API_VERSIONS: &[(&str, &[&str], u16, u16)] = &[
+    ("extensions/v1beta1", &["DaemonSet", "Deployment", "ReplicaSet"], 9, 16),
+    ("apps/v1beta1", &["Deployment", "StatefulSet"], 9, 16),
+    ("apps/v1beta2", &["DaemonSet", "Deployment", "ReplicaSet", "StatefulSet"], 9, 16),
+    ("batch/v2alpha1", &["CronJob"], 8, 21),
+    ("batch/v1beta1", &["CronJob"], 21, 25),
+];
+
+/// Workload manifests of an API version that the cluster's release deprecates or no longer serves.
+/// moat reads them anyway (the pods they stand for are what matters), but `kubectl apply` would fail.
+fn api_versions(cluster: &Cluster, out: &mut Vec<Diagnostic>) {
+    let release = cluster.features.release;
+    for (i, file) in cluster.sources.files().iter().enumerate() {
+        let id = crate::source::FileId(u32::try_from(i).unwrap_or(u32::MAX));
+        // Syntax errors were reported when the input was read.
+        let mut ignored = Vec::new();
+        for doc in crate::parse::yaml::parse_documents(id, file, &mut ignored) {
+            let items = doc.get("items").and_then(|items| match &items.value {
+                crate::parse::yaml::Value::Seq(items) => Some(items.as_slice()),
+                _ => None,
+            });
+            for object in items.unwrap_or(std::slice::from_ref(&doc)) {
+                let (Some(version), Some(kind)) =
+                    (object.get("apiVersion"), object.get("kind").and_then(|k| k.as_str()))
+                else {
+                    continue;
+                };
+                let Some(&(api, _, deprecated, removed)) = WORKLOAD_API_VERSIONS
+                    .iter()
+                    .find(|(api, kinds, _, _)| version.as_str() == Some(*api) && kinds.contains(&kind))
+                else {
+                    continue;
+                };
+                let (code, what) = if release.minor >= removed {
+                    (UNSERVED_API_VERSION, format!("no longer serves `{api}` {kind} (removed in 1.{removed})"))
+                } else if release.minor >= deprecated {
+                    (DEPRECATED_API_VERSION, format!("deprecates `{api}` {kind} (removed in 1.{removed})"))
+                } else {
+                    continue;
+                };
+                let replacement = if kind == "CronJob" { "batch/v1" } else { "apps/v1" };
+                out.push(
+                    Diagnostic::warning(code, format!("Kubernetes {release} {what}"))
+                        .at(version.span)
+                        .help(format!("write `apiVersion: {replacement}`; moat reads the manifest anyway, but `kubectl apply` would refuse it once the version is gone")),
+                );
+            }
+        }
+    }
 }
 
 struct Linter<'c> {
@@ -274,7 +345,8 @@ impl Linter<'_> {
                     let PortSpec::Named(name) = &port.port else { continue };
                     let destinations = destinations.get_or_insert_with(|| self.destinations(policy, direction, rule));
                     // No destination at all is a selection problem, reported on its own.
-                    if destinations.is_empty() || destinations.iter().any(|&p| !port.ports_at(&self.cluster.pods[p].ports).is_empty())
+                    if destinations.is_empty()
+                        || destinations.iter().any(|&p| !port.ports_at(&self.cluster.pods[p].ports).is_empty())
                     {
                         continue;
                     }
@@ -303,7 +375,9 @@ impl Linter<'_> {
                         .cluster
                         .pods
                         .iter()
-                        .filter_map(|pod| pod.ips.iter().find(|&&ip| block.contains(ip)).map(|ip| format!("`{}` ({ip})", pod.id)))
+                        .filter_map(|pod| {
+                            pod.ips.iter().find(|&&ip| block.contains(ip)).map(|ip| format!("`{}` ({ip})", pod.id))
+                        })
                         .collect();
                     let Some(first) = pods.first() else { continue };
                     let others = match pods.len() {
@@ -359,8 +433,10 @@ impl Linter<'_> {
             for ri in found.into_iter().rev() {
                 // The rules that are kept cover every redundant one: name those that overlap it.
                 let (_, covering) = self.covered(policy_index, direction, ri, &subjects, &peers, &pool);
-                let covering: Vec<String> =
-                    covering.iter().map(|&(pi, r)| format!("`{}`", rule_name(&cluster.policies[pi], direction, r))).collect();
+                let covering: Vec<String> = covering
+                    .iter()
+                    .map(|&(pi, r)| format!("`{}`", rule_name(&cluster.policies[pi], direction, r)))
+                    .collect();
                 out.push(
                     Diagnostic::warning(
                         REDUNDANT_RULE,
@@ -380,7 +456,14 @@ impl Linter<'_> {
 
     /// What a rule allows between a selected pod and an endpoint: the connection set of the rule
     /// alone, on the side of the pod.
-    fn rule_allows(&self, policy: &NetworkPolicy, direction: Direction, rule: &Rule, subject: PodIdx, peer: EndpointId) -> PortSet {
+    fn rule_allows(
+        &self,
+        policy: &NetworkPolicy,
+        direction: Direction,
+        rule: &Rule,
+        subject: PodIdx,
+        peer: EndpointId,
+    ) -> PortSet {
         let cluster = self.cluster;
         if !rule.peers.is_empty() && !rule.peers.iter().any(|p| match_peer(cluster, policy, p, peer).is_ok()) {
             return PortSet::empty();
@@ -506,10 +589,7 @@ mod tests {
         let cluster = Cluster::from_texts([("l.yaml", text)]);
         let errors: Vec<_> = cluster.diagnostics.iter().filter(|d| d.severity == Severity::Error).collect();
         assert!(errors.is_empty(), "{errors:?}");
-        lint(&cluster)
-            .iter()
-            .map(|d| (d.code, d.span.map_or(0, |s| cluster.sources.location(s).line)))
-            .collect()
+        lint(&cluster).iter().map(|d| (d.code, d.span.map_or(0, |s| cluster.sources.location(s).line))).collect()
     }
 
     const PODS: &str = "\
@@ -596,6 +676,10 @@ spec:
         );
         assert_eq!(codes(&text), []);
         assert_eq!(codes("apiVersion: v1\nkind: Namespace\nmetadata: {name: x}\n"), [(NO_PODS, 0)]);
+        let old = "apiVersion: v1\nkind: List\nitems:\n- apiVersion: apps/v1beta2\n  kind: Deployment\n  metadata: {name: a}\n\
+                   - apiVersion: batch/v1beta1\n  kind: CronJob\n  metadata: {name: b}\n";
+        let findings = codes(old);
+        assert!(findings.starts_with(&[(UNSERVED_API_VERSION, 4), (UNSERVED_API_VERSION, 7)]), "{findings:?}");
         assert!(RULES.iter().all(|r| rule(r.code) == Some(r)));
     }
 }

@@ -1,5 +1,7 @@
 //! Questions asked of a [`Cluster`](crate::Cluster): one flow with its explanation, the all-pairs
-//! matrix, the graph of allowed connections, and which policies select which pods.
+//! matrix, the connections between [`workloads`] and address ranges ([`connectivity`]), what changed
+//! between two clusters ([`diff`]), what is risky in the policies ([`lint`]), whether intents hold
+//! ([`intents`]), and which policies select which pods.
 //!
 //! [`matching`] holds the semantics (selection, peer and port matching); [`flow`] applies them to a
 //! single flow, literally and pair by pair, recording every reason: it is the reference evaluator that
@@ -18,4 +20,4 @@ pub mod workloads;
 
 pub use explain::Explanation;
 pub use flow::{Flow, PortRef, QueryError, Verdict, evaluate};
-pub use matrix::{Matrix, PortQuery, matrix};
+pub use matrix::{Matrix, PortQuery, Reachability, Summary, matrix};
