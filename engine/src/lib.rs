@@ -10,8 +10,9 @@
 //! - [`cluster`]: the objects assembled into namespaces, pods (or workloads) and policies;
 //! - [`generations`]: what older releases enforced without a policy object, as implied v1 policies;
 //! - [`compile`]: pods grouped into classes no policy can tell apart, rule peers as class bitsets;
-//! - [`query`]: single flows with explanations, all-pairs matrices, describe;
-//! - [`render`]: text, JSON, CSV and Markdown views of query results;
+//! - [`query`]: single flows with explanations, all-pairs matrices, connection lists, diff, lint,
+//!   intents, describe;
+//! - [`render`]: text, JSON, CSV, Markdown, DOT, Mermaid, SVG and SARIF views of query results;
 //! - [`migrate`]: manifests of any generation rewritten for a later release, with a proof.
 //!
 //! [`synth`] generates deterministic synthetic clusters for tests and benchmarks.

@@ -442,3 +442,187 @@ impl<K: Kernel> Agent<K> {
         self.metrics.update(|m| m.invalid_objects = errors);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::nft::kernel::KernelError;
+
+    /// Records scripts; fails them while `failing`; reports `shape` when audited.
+    #[derive(Clone, Default)]
+    struct FakeKernel {
+        scripts: Arc<Mutex<Vec<String>>>,
+        failing: Arc<Mutex<bool>>,
+        shape: Arc<Mutex<Option<TableShape>>>,
+    }
+
+    impl Kernel for FakeKernel {
+        fn apply(&mut self, script: &str) -> Result<(), crate::nft::kernel::KernelError> {
+            let failing = *self.failing.lock().unwrap();
+            // Fail-mode transactions go through, as they are what a failing sync falls back to.
+            if failing && !script.starts_with("# moat fail-") {
+                return Err(KernelError("refused".into()));
+            }
+            self.scripts.lock().unwrap().push(script.to_string());
+            Ok(())
+        }
+        fn shape(&mut self) -> Result<Option<TableShape>, KernelError> {
+            Ok(self.shape.lock().unwrap().clone())
+        }
+        fn counters(&mut self) -> Result<BTreeMap<String, u64>, KernelError> {
+            Ok(BTreeMap::new())
+        }
+    }
+
+    const PODS: &str = "apiVersion: v1\nkind: Pod\nmetadata: {name: web, namespace: default, labels: {app: web}}\n\
+                        spec: {containers: [{name: c, image: i}]}\nstatus: {phase: Running, podIP: 10.0.0.1}\n";
+    const DENY: &str = "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: deny, namespace: default}\nspec: {podSelector: {}}\n";
+
+    fn update(source: &str, files: &[(&str, &str)]) -> Update {
+        let files = files
+            .iter()
+            .map(|(n, t)| (n.to_string(), t.to_string()))
+            .collect();
+        Update {
+            source: source.into(),
+            change: Change::Replace(files),
+            observed_at: Instant::now(),
+        }
+    }
+
+    fn agent(config: Config, kernel: &FakeKernel) -> (Agent<FakeKernel>, Arc<Shared>) {
+        let shared = Arc::new(Shared::default());
+        (
+            Agent::new(
+                config,
+                kernel.clone(),
+                &["a", "b"],
+                Arc::new(Metrics::default()),
+                shared.clone(),
+            ),
+            shared,
+        )
+    }
+
+    fn later() -> Instant {
+        Instant::now() + Duration::from_secs(1)
+    }
+
+    #[test]
+    fn waits_for_every_source_then_coalesces_a_burst() {
+        let kernel = FakeKernel::default();
+        let (mut agent, shared) = agent(Config::default(), &kernel);
+        agent.receive(update("a", &[("pods.yaml", PODS)]));
+        agent.tick(later());
+        assert!(
+            kernel.scripts.lock().unwrap().is_empty(),
+            "source b has not delivered its initial view"
+        );
+        agent.receive(update("b", &[]));
+        agent.receive(update("b", &[("deny.yaml", DENY)]));
+        agent.tick(later());
+        let scripts = kernel.scripts.lock().unwrap().clone();
+        assert_eq!(scripts.len(), 1, "one transaction for the burst");
+        assert!(
+            scripts[0].contains("delete table inet moat")
+                && scripts[0].contains("ingress/default/deny")
+        );
+        assert!(shared.ready());
+        // Nothing changed: no transaction.
+        agent.receive(update("b", &[("deny.yaml", DENY)]));
+        agent.tick(later());
+        assert_eq!(kernel.scripts.lock().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn a_refused_transaction_keeps_the_diff_base_and_is_retried_with_backoff() {
+        let kernel = FakeKernel::default();
+        let (mut agent, _) = agent(Config::default(), &kernel);
+        agent.receive(update("a", &[("pods.yaml", PODS)]));
+        agent.receive(update("b", &[]));
+        agent.tick(later());
+        *kernel.failing.lock().unwrap() = true;
+        agent.receive(update("b", &[("deny.yaml", DENY)]));
+        agent.tick(later());
+        assert_eq!(
+            kernel.scripts.lock().unwrap().len(),
+            1,
+            "the refused transaction left no trace"
+        );
+        let first_retry = agent.retry_at.expect("a retry is scheduled");
+        agent.tick(first_retry);
+        let second_retry = agent.retry_at.expect("still failing");
+        assert!(
+            second_retry.duration_since(first_retry) > agent.config.backoff_initial,
+            "backoff grows"
+        );
+        *kernel.failing.lock().unwrap() = false;
+        agent.tick(second_retry);
+        let scripts = kernel.scripts.lock().unwrap().clone();
+        assert_eq!(scripts.len(), 2);
+        assert!(
+            !scripts[1].contains("delete table"),
+            "an incremental update from the last applied state"
+        );
+        assert!(scripts[1].contains("add chain inet moat ingress/default/deny"));
+        assert!(agent.failure.is_none());
+    }
+
+    #[test]
+    fn persistent_failure_engages_the_fail_mode() {
+        for (mode, expect) in [
+            (FailMode::Closed, "# moat fail-closed"),
+            (FailMode::Open, "# moat fail-open"),
+        ] {
+            let kernel = FakeKernel::default();
+            let config = Config {
+                fail_mode: mode,
+                fail_after: Duration::ZERO,
+                ..Config::default()
+            };
+            let (mut agent, _) = agent(config, &kernel);
+            *kernel.failing.lock().unwrap() = true;
+            agent.receive(update("a", &[("pods.yaml", PODS)]));
+            agent.receive(update("b", &[]));
+            agent.tick(later());
+            let scripts = kernel.scripts.lock().unwrap().clone();
+            assert_eq!(scripts.len(), 1, "{mode:?}");
+            assert!(scripts[0].starts_with(expect), "{mode:?}: {}", scripts[0]);
+            if mode == FailMode::Closed {
+                assert!(
+                    scripts[0].contains("10.0.0.1 : goto ingress-deny"),
+                    "every local pod denied"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_tampered_table_is_replaced_whole() {
+        let kernel = FakeKernel::default();
+        let (mut agent, _) = agent(Config::default(), &kernel);
+        agent.receive(update("a", &[("pods.yaml", PODS)]));
+        agent.receive(update("b", &[("deny.yaml", DENY)]));
+        agent.tick(later());
+        let applied = agent.applied.clone().expect("applied");
+        *kernel.shape.lock().unwrap() = Some(TableShape::of(&applied));
+        agent.next_audit = Instant::now();
+        agent.tick(later());
+        assert_eq!(
+            kernel.scripts.lock().unwrap().len(),
+            1,
+            "an intact table is left alone"
+        );
+        *kernel.shape.lock().unwrap() = None;
+        agent.next_audit = Instant::now();
+        agent.tick(later());
+        let scripts = kernel.scripts.lock().unwrap().clone();
+        assert_eq!(scripts.len(), 2);
+        assert!(
+            scripts[1].contains("delete table inet moat"),
+            "reprogrammed whole"
+        );
+    }
+}

@@ -241,7 +241,7 @@ fn run(args: RunArgs) -> Result<(), String> {
 
     let mut sources = Vec::new();
     if let Some(dir) = &args.manifests {
-        manifests::watch(dir.clone(), args.debounce, events.clone())?;
+        manifests::watch(dir.clone(), args.debounce, args.max_delay, events.clone())?;
         sources.push(manifests::SOURCE);
     }
     if args.kubernetes {

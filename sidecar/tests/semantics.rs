@@ -2,6 +2,8 @@
 //! and a set of synthetic multi-node clusters, every pod pair, protocol and interesting port, read
 //! through a userspace model of nftables ([`support::nft_model`]) and compared with the engine's
 //! all-pairs matrix. The network-namespace suite repeats the comparison with real packets.
+// Test code: a failed unwrap is a failed test, with its message.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod support;
 

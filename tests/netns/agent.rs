@@ -84,13 +84,13 @@ impl Agent {
     pub fn wait_ready(&mut self) -> Result<(), String> {
         let deadline = Instant::now() + READY_TIMEOUT;
         while Instant::now() < deadline {
-            if let Some(child) = self.child.as_mut() {
-                if let Ok(Some(status)) = child.try_wait() {
-                    return Err(format!(
-                        "moat-agent exited ({status}):\n{}",
-                        self.log_tail()
-                    ));
-                }
+            if let Some(child) = self.child.as_mut()
+                && let Ok(Some(status)) = child.try_wait()
+            {
+                return Err(format!(
+                    "moat-agent exited ({status}):\n{}",
+                    self.log_tail()
+                ));
             }
             if self.get("/readyz").is_ok_and(|(status, _)| status == 200) {
                 return Ok(());

@@ -10,9 +10,11 @@ mod agent;
 mod behaviour;
 mod fixture;
 mod netns;
+mod nodes;
 mod scenarios;
 mod topology;
 mod traffic;
+mod transactions;
 
 use libtest_mimic::{Arguments, Failed, Trial};
 
@@ -48,7 +50,16 @@ fn main() {
             scenarios::run(&path)
         }));
     }
-    let behaviour: [(&str, fn() -> Result<(), String>); 12] = [
+    type Test = fn() -> Result<(), String>;
+    let behaviour: [(&str, Test); 14] = [
+        (
+            "nft::incremental-transactions-match-the-kernel",
+            transactions::incremental_transactions_match_the_kernel,
+        ),
+        (
+            "nodes::two-nodes-enforce-both-ends",
+            nodes::two_nodes_enforce_both_ends,
+        ),
         (
             "change::policy-added-changed-removed",
             behaviour::policy_added_changed_removed,

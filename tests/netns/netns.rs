@@ -73,11 +73,6 @@ impl Netns {
         Ok(ns)
     }
 
-    /// Runs `f` on a thread that has entered this namespace; sockets it creates live there.
-    pub fn run<T: Send>(&self, f: impl FnOnce() -> T + Send) -> Result<T, String> {
-        enter_and_run(&self.name, f)
-    }
-
     pub fn ip(&self, args: &[&str]) -> Result<String, String> {
         ip_in(&self.name, args)
     }

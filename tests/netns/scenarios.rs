@@ -149,35 +149,7 @@ pub fn run(path: &Path) -> Result<(), String> {
     agent.wait_ready()?;
 
     // Pod pairs, per port and protocol, against the matrix.
-    let mut probes = Vec::new();
-    let mut expected = Vec::new();
-    for &port in &ports {
-        for protocol in PROTOCOLS {
-            let m = matrix(&cluster, PortQuery::One(port, protocol));
-            for (si, &s) in pods.iter().enumerate() {
-                for (di, &d) in pods.iter().enumerate() {
-                    for destination in
-                        same_family_destinations(&specs[si].addresses, &specs[di].addresses)
-                    {
-                        probes.push(Probe {
-                            from_ns: topology.pods[si].ns.name.clone(),
-                            to: destination,
-                            protocol,
-                            port,
-                            expect: cluster.pods[d].id.clone(),
-                        });
-                        expected.push((
-                            format!(
-                                "{} -> {} {protocol}/{port} ({destination})",
-                                cluster.pods[s].id, cluster.pods[d].id
-                            ),
-                            m.allowed[s][d],
-                        ));
-                    }
-                }
-            }
-        }
-    }
+    let (mut probes, mut expected) = matrix_probes(&cluster, &pods, &topology, &ports);
     // Flows with an external end, against the engine's verdict.
     for flow in &externals {
         let (Some(from), Some(to)) = (
@@ -224,33 +196,7 @@ pub fn run(path: &Path) -> Result<(), String> {
             expected.push((format!("node -> {} TCP/{}", pod.id, ports[0]), true));
         }
     }
-    let outcomes = probe_all(&probes);
-    // A dropped reply is not a denial: re-probe cells that look denied but should pass.
-    let suspicious: Vec<usize> = (0..probes.len())
-        .filter(|&i| expected[i].1 && !outcomes[i])
-        .collect();
-    let retried = probe_all(
-        &suspicious
-            .iter()
-            .map(|&i| probes[i].clone())
-            .collect::<Vec<_>>(),
-    );
-    let mut outcomes = outcomes;
-    for (&i, ok) in suspicious.iter().zip(retried) {
-        outcomes[i] = ok;
-    }
-    let failures: Vec<String> = expected
-        .iter()
-        .zip(&outcomes)
-        .filter(|((_, want), got)| want != *got)
-        .map(|((what, want), got)| {
-            format!(
-                "{what}: engine {}, kernel {}",
-                verdict(*want),
-                verdict(*got)
-            )
-        })
-        .collect();
+    let failures = disagreements(&probes, &expected);
     drop(served);
     if failures.is_empty() {
         Ok(())
@@ -267,6 +213,73 @@ pub fn run(path: &Path) -> Result<(), String> {
 
 fn verdict(allowed: bool) -> &'static str {
     if allowed { "allowed" } else { "denied" }
+}
+
+/// Probes of every ordered pair of `pods` (the first pods of `topology`, in the same order) on
+/// every port and protocol, each with the matrix's verdict.
+pub fn matrix_probes(
+    cluster: &Cluster,
+    pods: &[usize],
+    topology: &Topology,
+    ports: &[u16],
+) -> (Vec<Probe>, Vec<(String, bool)>) {
+    let mut probes = Vec::new();
+    let mut expected = Vec::new();
+    for &port in ports {
+        for protocol in PROTOCOLS {
+            let m = matrix(cluster, PortQuery::One(port, protocol));
+            for (si, &s) in pods.iter().enumerate() {
+                for (di, &d) in pods.iter().enumerate() {
+                    let (from, to) = (&topology.pods[si], &topology.pods[di]);
+                    for destination in same_family_destinations(&from.addresses, &to.addresses) {
+                        probes.push(Probe {
+                            from_ns: from.ns.name.clone(),
+                            to: destination,
+                            protocol,
+                            port,
+                            expect: to.id.clone(),
+                        });
+                        let what = format!(
+                            "{} -> {} {protocol}/{port} ({destination})",
+                            cluster.pods[s].id, cluster.pods[d].id
+                        );
+                        expected.push((what, m.allowed[s][d]));
+                    }
+                }
+            }
+        }
+    }
+    (probes, expected)
+}
+
+/// Runs the probes and lists those whose outcome differs from the expected verdict. A probe that
+/// should pass but failed is tried once more (a lost reply is not a denial).
+pub fn disagreements(probes: &[Probe], expected: &[(String, bool)]) -> Vec<String> {
+    let mut outcomes = probe_all(probes);
+    let suspicious: Vec<usize> = (0..probes.len())
+        .filter(|&i| expected[i].1 && !outcomes[i])
+        .collect();
+    let retried = probe_all(
+        &suspicious
+            .iter()
+            .map(|&i| probes[i].clone())
+            .collect::<Vec<_>>(),
+    );
+    for (&i, ok) in suspicious.iter().zip(retried) {
+        outcomes[i] = ok;
+    }
+    expected
+        .iter()
+        .zip(&outcomes)
+        .filter(|((_, want), got)| want != *got)
+        .map(|((what, want), got)| {
+            format!(
+                "{what}: engine {}, kernel {}",
+                verdict(*want),
+                verdict(*got)
+            )
+        })
+        .collect()
 }
 
 /// The destination's addresses in each family the source has too (both when dual-stack).

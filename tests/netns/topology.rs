@@ -27,7 +27,6 @@ pub struct Pod {
 
 pub struct Node {
     pub ns: Netns,
-    pub addresses: Vec<IpAddr>,
 }
 
 pub struct Topology {
@@ -65,11 +64,7 @@ impl Topology {
             let v6 = node_address(index, true);
             ns.ip(&["addr", "add", &format!("{v4}/32"), "dev", "lo"])?;
             ns.ip(&["-6", "addr", "add", &format!("{v6}/128"), "dev", "lo"])?;
-            let addresses = vec![
-                v4.parse().map_err(|e| format!("{e}"))?,
-                v6.parse().map_err(|e| format!("{e}"))?,
-            ];
-            built.nodes.push(Node { ns, addresses });
+            built.nodes.push(Node { ns });
         }
         if nodes == 2 {
             built.link_nodes()?;

@@ -14,8 +14,8 @@
 use std::fmt::Write;
 
 use super::explain;
-use crate::query::flow::PortRef;
 use crate::model::ports::Protocol;
+use crate::query::flow::PortRef;
 use crate::query::intents::{Expect, Outcome};
 
 pub fn text(outcomes: &[Outcome]) -> String {
@@ -59,10 +59,9 @@ pub fn text(outcomes: &[Outcome]) -> String {
         }
     }
     let holding = outcomes.iter().filter(|o| o.holds).count();
-    let _ = match (holding, outcomes.len()) {
-        (_, 0) => writeln!(out, "no intents"),
-        (h, n) if h == n => writeln!(out, "\nall {n} intent{} hold", plural(n)),
-        (h, n) => writeln!(out, "\n{h} of {n} intents hold"),
+    let _ = match outcomes.len() {
+        0 => writeln!(out, "no intents"),
+        n => writeln!(out, "\n{holding} of {n} intent{} hold{}", plural(n), if n == 1 { "s" } else { "" }),
     };
     out
 }

@@ -190,7 +190,7 @@ pub struct Chain {
 
 /// One nft rule, typed so that rendering is the only place that knows nft syntax.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", rename_all_fields = "camelCase")]
 pub enum Rule {
     /// `ct state established,related accept`: replies and ongoing connections skip policy.
     AcceptEstablished,

@@ -58,8 +58,14 @@ pub fn read_dir(dir: &Path) -> std::io::Result<BTreeMap<String, String>> {
 }
 
 /// Watches `dir` until the agent goes away: the complete view first, then a new view after each
-/// burst of changes (quiet for `debounce`). Returns once the initial view was sent.
-pub fn watch(dir: PathBuf, debounce: Duration, agent: Sender<Event>) -> Result<(), String> {
+/// burst of changes (quiet for `debounce`, or `max_delay` after the burst began when changes keep
+/// coming). Returns once the initial view was sent.
+pub fn watch(
+    dir: PathBuf,
+    debounce: Duration,
+    max_delay: Duration,
+    agent: Sender<Event>,
+) -> Result<(), String> {
     let (tx, rx) = mpsc::channel();
     let mut watcher = RecommendedWatcher::new(
         move |event: notify::Result<notify::Event>| {
@@ -90,7 +96,7 @@ pub fn watch(dir: PathBuf, debounce: Duration, agent: Sender<Event>) -> Result<(
             // The watcher lives as long as this thread.
             let _watcher = watcher;
             let mut last = initial;
-            while let Some(first) = next_burst(&rx, debounce) {
+            while let Some(first) = next_burst(&rx, debounce, max_delay) {
                 match read_dir(&dir) {
                     Ok(files) if files != last => {
                         last = files.clone();
@@ -111,15 +117,20 @@ pub fn watch(dir: PathBuf, debounce: Duration, agent: Sender<Event>) -> Result<(
     Ok(())
 }
 
-/// Waits for a file event, then for `debounce` of quiet; returns when the burst began, or `None`
-/// when the watcher is gone.
+/// Waits for a file event, then for `debounce` of quiet (at most until `max_delay` after the first
+/// event); returns when the burst began, or `None` when the watcher is gone.
 fn next_burst(
     rx: &Receiver<(Instant, notify::Result<notify::Event>)>,
     debounce: Duration,
+    max_delay: Duration,
 ) -> Option<Instant> {
     let (first, _) = rx.recv().ok()?;
     loop {
-        match rx.recv_timeout(debounce) {
+        let left = (first + max_delay).saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Some(first);
+        }
+        match rx.recv_timeout(debounce.min(left)) {
             Ok(_) => {}
             Err(RecvTimeoutError::Timeout) => return Some(first),
             Err(RecvTimeoutError::Disconnected) => return None,

@@ -26,17 +26,19 @@ fn main() -> Result<(), String> {
             .iter()
             .map(|f| json!({ "name": f.name, "text": f.text }))
             .collect();
-        let mut queries = vec![PortQuery::Any];
         let protocol = |text: &Option<String>| text.as_deref().unwrap_or("TCP").parse::<Protocol>();
-        for table in &scenario.tables {
-            queries.push(PortQuery::One(table.port, protocol(&table.protocol)?));
-        }
-        for flow in &scenario.flows {
-            if let PortValue::Number(port) = flow.port {
-                queries.push(PortQuery::One(port, protocol(&flow.protocol)?));
+        let mut queries = vec![PortQuery::Any];
+        let tables = scenario.tables.iter().map(|t| Ok(PortQuery::One(t.port, protocol(&t.protocol)?)));
+        let flows = scenario.flows.iter().filter_map(|f| match f.port {
+            PortValue::Number(port) => Some(protocol(&f.protocol).map(|p| PortQuery::One(port, p))),
+            PortValue::Name(_) => None,
+        });
+        for query in tables.chain(flows) {
+            let query = query?;
+            if !queries.contains(&query) {
+                queries.push(query);
             }
         }
-        queries.dedup();
         let matrices: Vec<Value> = queries
             .into_iter()
             .map(|query| serde_json::to_value(matrix(&cluster, query)).map_err(|e| e.to_string()))
