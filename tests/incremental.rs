@@ -28,7 +28,12 @@ fn edit(rng: &mut Rng, files: &mut [Vec<String>]) -> Vec<usize> {
         0 => {
             // a label change
             let doc = &mut files[f][d];
-            for (from, to) in [("app: web", "app: api"), ("app: api", "app: db"), ("team: red", "team: blue"), ("tier: backend", "tier: data")] {
+            for (from, to) in [
+                ("app: web", "app: api"),
+                ("app: api", "app: db"),
+                ("team: red", "team: blue"),
+                ("tier: backend", "tier: data"),
+            ] {
                 if doc.contains(from) {
                     *doc = doc.replacen(from, to, 1);
                     break;
@@ -100,7 +105,11 @@ fn workspace_equals_full_analysis_after_every_edit() {
             texts.iter().enumerate().for_each(|(i, t)| {
                 sources.add(format!("f{i}.yaml"), t.clone());
             });
-            assert_same(workspace.cluster(), &Cluster::from_sources_with(sources, &options), &format!("seed {seed} step {step}"));
+            assert_same(
+                workspace.cluster(),
+                &Cluster::from_sources_with(sources, &options),
+                &format!("seed {seed} step {step}"),
+            );
             edits += 1;
         }
         // Removing a file renumbers the files after it.
@@ -109,7 +118,11 @@ fn workspace_equals_full_analysis_after_every_edit() {
         for (i, t) in render(&files).iter().enumerate().filter(|(i, _)| *i != 1) {
             sources.add(format!("f{i}.yaml"), t.clone());
         }
-        assert_same(workspace.cluster(), &Cluster::from_sources_with(sources, &options), &format!("seed {seed} removal"));
+        assert_same(
+            workspace.cluster(),
+            &Cluster::from_sources_with(sources, &options),
+            &format!("seed {seed} removal"),
+        );
     }
     eprintln!("{edits} edits, each compared with a full analysis");
 }

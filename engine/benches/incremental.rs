@@ -51,7 +51,8 @@ fn main() {
             analysis(workspace.cluster());
         });
         let full = time(|i| {
-            let cluster = Cluster::from_texts([("cluster.yaml", if i % 2 == 0 { edited.as_str() } else { text.as_str() })]);
+            let cluster =
+                Cluster::from_texts([("cluster.yaml", if i % 2 == 0 { edited.as_str() } else { text.as_str() })]);
             analysis(&cluster);
         });
         println!(

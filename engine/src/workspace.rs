@@ -61,9 +61,8 @@ impl Workspace {
             let text = old.text.get(chunk.start..chunk.start + chunk.len).unwrap_or_default();
             unused.entry(text).or_default().push(chunk);
         }
-        let chunks = parse::parse_chunks(id, source, &self.features, |chunk_text| {
-            unused.get_mut(chunk_text).and_then(Vec::pop)
-        });
+        let chunks =
+            parse::parse_chunks(id, source, &self.features, |chunk_text| unused.get_mut(chunk_text).and_then(Vec::pop));
         self.files[index] = File { name: name.to_string(), text: text.to_string(), chunks };
         self.assemble();
     }

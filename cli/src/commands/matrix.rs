@@ -50,7 +50,9 @@ pub fn run(args: &Args, io: &mut Io<'_>) -> Result<Exit, CliError> {
     if args.summary {
         let summary = reachability.summary();
         match args.output {
-            MatrixFormat::Json => write_json(io.stdout, &SummaryOutput { kubernetes_version: release, summary: &summary })?,
+            MatrixFormat::Json => {
+                write_json(io.stdout, &SummaryOutput { kubernetes_version: release, summary: &summary })?
+            }
             _ => write!(io.stdout, "{}", render::matrix::summary(&summary))?,
         }
         return Ok(Exit::Success);
@@ -101,7 +103,8 @@ impl RowProgress {
     fn new(rows: usize) -> Self {
         let bar = ProgressBar::with_draw_target(Some(rows as u64), ProgressDrawTarget::hidden());
         bar.set_style(
-            ProgressStyle::with_template("{bar:40} {pos}/{len} rows, {eta} left").unwrap_or_else(|_| ProgressStyle::default_bar()),
+            ProgressStyle::with_template("{bar:40} {pos}/{len} rows, {eta} left")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
         );
         RowProgress { bar, started: Instant::now() }
     }

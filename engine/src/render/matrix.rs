@@ -65,7 +65,10 @@ impl<'a, 'c: 'a> Rows<'a, Box<dyn Iterator<Item = Vec<bool>> + 'a>> {
 /// When pod names would make it wider than [`MAX_NAMED_WIDTH`], rows are numbered and the header
 /// lists the numbers, so that real clusters stay readable in a terminal.
 pub fn text_lines<'a>(table: Rows<'a, impl Iterator<Item = Vec<bool>> + 'a>) -> impl Iterator<Item = String> + 'a {
-    let legend = format!("reachability on {} (rows: from, columns: to; . allowed, X denied)", subject(table.port, table.protocol));
+    let legend = format!(
+        "reachability on {} (rows: from, columns: to; . allowed, X denied)",
+        subject(table.port, table.protocol)
+    );
     let pods = table.pods;
     let name_width = pods.iter().map(|p| p.chars().count()).max().unwrap_or(0).max(1);
     let named_width = name_width + pods.iter().map(|p| p.chars().count() + 1).sum::<usize>();
@@ -112,7 +115,10 @@ pub fn csv_lines<'a>(table: Rows<'a, impl Iterator<Item = Vec<bool>> + 'a>) -> i
 
 /// A caption line and a GitHub-flavoured Markdown table with ✅ for allowed and ❌ for denied.
 pub fn markdown_lines<'a>(table: Rows<'a, impl Iterator<Item = Vec<bool>> + 'a>) -> impl Iterator<Item = String> + 'a {
-    let caption = format!("Reachability on {} (rows: from, columns: to; ✅ allowed, ❌ denied)", subject(table.port, table.protocol));
+    let caption = format!(
+        "Reachability on {} (rows: from, columns: to; ✅ allowed, ❌ denied)",
+        subject(table.port, table.protocol)
+    );
     let head: Vec<String> = if table.pods.is_empty() {
         vec![String::new(), "No pods.".into()]
     } else {
