@@ -14,7 +14,8 @@ const site = path.resolve(process.argv[2] ?? "dist");
 const screenshots = process.argv[3];
 
 // What each widget must show, in page order: the pods (and workloads) as `namespace/name`, the allowed
-// connections as `from -> to` (address ranges outside the cluster by their range), and the theme.
+// connections as `from -> to` (address ranges outside the cluster by their range), and the theme
+// (checked in a browser that prefers dark colours).
 const pages = {
   "index.html": [
     {
@@ -136,6 +137,8 @@ try {
     const page = await context.newPage();
     page.on("pageerror", (error) => failures.push(`${file}: page error: ${error.message}`));
     page.on("console", (message) => message.type() === "error" && failures.push(`${file}: console: ${message.text()}`));
+    // A reader who prefers dark colours: `auto` widgets follow, `light` ones do not.
+    await page.emulateMedia({ colorScheme: "dark" });
     await page.goto(`${origin}/${file}`);
     // Rendered widgets have a shadow root with a diagram or an alert.
     await page.waitForFunction((count) => {
@@ -152,6 +155,7 @@ try {
           edges: pairs("svg .edge"),
           rows: pairs("table tr[data-from]"),
           theme: root.querySelector("figure")?.dataset.theme,
+          background: getComputedStyle(root.querySelector("figure") ?? host).backgroundColor,
           link: root.querySelector("a.playground")?.href,
           alert: root.querySelector("[role=alert]")?.textContent,
           diagnostics: root.querySelector(".diagnostics")?.textContent,
@@ -166,6 +170,8 @@ try {
       check(sameList(widget.edges, expected.edges), `${name}: edges ${JSON.stringify(widget.edges)}, expected ${JSON.stringify(expected.edges)}`);
       check(sameList(widget.rows, expected.edges), `${name}: the table's rows differ from the diagram: ${JSON.stringify(widget.rows)}`);
       check(widget.theme === expected.theme, `${name}: theme ${widget.theme}, expected ${expected.theme}`);
+      const background = expected.theme === "light" ? "rgb(255, 255, 255)" : "rgb(13, 17, 23)";
+      check(widget.background === background, `${name}: background ${widget.background} in a dark browser, expected ${background}`);
       check(widget.link?.startsWith(`${origin}/index.html#m=`), `${name}: playground link ${widget.link}`);
     });
     if (screenshots) {

@@ -12,6 +12,10 @@
 //! `--moat-group-bg`, `--moat-group-border`, `--moat-node-bg`, `--moat-node-border`,
 //! `--moat-external-border`, `--moat-edge`, `--moat-edge-label`), so a page can theme the diagram.
 //!
+//! Interactive pages (the playground) decorate the same picture through [`render_with`]: classes,
+//! attributes and a note (a replica count) per node and edge, and wide invisible twins of the edges
+//! that a pointer can hit. Decorations never move anything but the width of a column that a note widens.
+//!
 //! Routing, chosen so that no edge runs under a node it does not touch: between two nodes of one
 //! column, a downward edge arcs out on the right and an upward one on the left, so opposite
 //! directions never share a path; between neighbouring columns, a curve across the gap, the two
@@ -20,7 +24,7 @@
 
 use std::fmt::Write;
 
-use crate::query::connectivity::{Connectivity, Endpoint};
+use crate::query::connectivity::{Connection, Connectivity, Endpoint};
 
 const FONT_SIZE: f64 = 12.0;
 /// Advance of one character of the monospace node font (0.6 em is typical).
@@ -45,6 +49,8 @@ const BEND: f64 = 40.0;
 const ALL_CONNECTIONS: &str = "All Connections";
 const ARROW_LENGTH: f64 = 8.0;
 const ARROW_HALF_WIDTH: f64 = 4.0;
+/// Width of the invisible twin of an edge that pointers hit ([`Decorations::hit_areas`]).
+const HIT_WIDTH: f64 = 10.0;
 
 const STYLE: &str = "\
 .moat-graph{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:12px}\
@@ -59,11 +65,60 @@ const STYLE: &str = "\
 .moat-graph .labels text{fill:var(--moat-edge-label,#116329);font-size:10px;paint-order:stroke;stroke:var(--moat-bg,#ffffff);stroke-width:3px}\
 .moat-graph .labels .legend{fill:var(--moat-muted,#57606a);stroke:none;font-size:11px}";
 
+/// What an interactive page adds to the picture. Every method has a default that adds nothing, so
+/// [`render`] is [`render_with`] of [`Plain`].
+pub trait Decorations {
+    /// Classes, attributes and a note for the node of an endpoint.
+    fn node(&self, _endpoint: &Endpoint) -> Decoration {
+        Decoration::default()
+    }
+    /// Classes and attributes for the edge of a connection (its note is not shown).
+    fn edge(&self, _connection: &Connection) -> Decoration {
+        Decoration::default()
+    }
+    /// Whether every edge gets a wide transparent twin, so that a pointer can hit thin lines.
+    fn hit_areas(&self) -> bool {
+        false
+    }
+}
+
+/// No decorations: the standalone diagram.
+pub struct Plain;
+
+impl Decorations for Plain {}
+
+/// Additions to one node or edge.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Decoration {
+    /// Classes added to the element's own, space-separated.
+    pub class: String,
+    /// More attributes, such as `data-workload` or `tabindex`; the values are escaped here, the names
+    /// must be valid attribute names.
+    pub attributes: Vec<(String, String)>,
+    /// Text shown after a node's name, e.g. a replica count.
+    pub note: Option<String>,
+}
+
+impl Decoration {
+    /// ` class="base extra" name="value"...`
+    fn open(&self, base: &str) -> String {
+        let mut out = if self.class.is_empty() {
+            format!(r#" class="{base}""#)
+        } else {
+            format!(r#" class="{base} {}""#, escape(&self.class))
+        };
+        for (name, value) in &self.attributes {
+            let _ = write!(out, r#" {name}="{}""#, escape(value));
+        }
+        out
+    }
+}
+
 /// A column of the layout: a namespace, or the outside of the cluster.
 struct Column<'g> {
     title: String,
     namespace: Option<&'g str>,
-    endpoints: Vec<&'g Endpoint>,
+    endpoints: Vec<(&'g Endpoint, Decoration)>,
     x: f64,
     width: f64,
 }
@@ -115,10 +170,15 @@ struct Bounds {
 }
 
 pub fn render(graph: &Connectivity) -> String {
-    let columns = layout(graph);
+    render_with(graph, &Plain)
+}
+
+/// The diagram with the additions of `decorations`.
+pub fn render_with(graph: &Connectivity, decorations: &dyn Decorations) -> String {
+    let columns = layout(graph, decorations);
     let placed = |id: &str| -> Option<Placed> {
         columns.iter().enumerate().find_map(|(c, column)| {
-            let row = column.endpoints.iter().position(|e| e.id == id)?;
+            let row = column.endpoints.iter().position(|(e, _)| e.id == id)?;
             Some(Placed {
                 column: c,
                 row,
@@ -166,12 +226,21 @@ pub fn render(graph: &Connectivity) -> String {
         let title = format!("{from_key} → {to_key}: {}", connection.ports);
         let _ = write!(
             body,
-            r#"<g class="edge" data-from="{}" data-to="{}" data-ports="{}"><title>{}</title>"#,
+            r#"<g{} data-from="{}" data-to="{}" data-ports="{}"><title>{}</title>"#,
+            decorations.edge(connection).open("edge"),
             escape(&from_key),
             escape(&to_key),
             escape(&connection.ports),
             escape(&title)
         );
+        if decorations.hit_areas() {
+            let _ = write!(
+                body,
+                r#"<path class="hit" d="{}" fill="none" stroke="transparent" stroke-width="{}"/>"#,
+                path_data(&route),
+                num(HIT_WIDTH)
+            );
+        }
         line_and_arrow(&mut body, &route);
         body.push_str("</g>");
         // Unrestricted connections are the common case: their arrows go unlabelled, and a legend says so.
@@ -192,8 +261,8 @@ pub fn render(graph: &Connectivity) -> String {
         bounds.bottom = y + MARGIN;
     }
     for column in &columns {
-        for (row, endpoint) in column.endpoints.iter().enumerate() {
-            node(&mut body, column, row, endpoint);
+        for (row, (endpoint, decoration)) in column.endpoints.iter().enumerate() {
+            node(&mut body, column, row, endpoint, decoration);
         }
     }
 
@@ -230,16 +299,17 @@ fn summary(graph: &Connectivity) -> String {
 }
 
 /// Columns left to right: the outside of the cluster, then the namespaces in endpoint order.
-fn layout(graph: &Connectivity) -> Vec<Column<'_>> {
-    let mut columns: Vec<Column<'_>> = Vec::new();
+fn layout<'g>(graph: &'g Connectivity, decorations: &dyn Decorations) -> Vec<Column<'g>> {
+    let mut columns: Vec<Column<'g>> = Vec::new();
     for endpoint in &graph.endpoints {
         let namespace = endpoint.namespace.as_deref();
+        let decorated = (endpoint, decorations.node(endpoint));
         match columns.iter_mut().find(|c| c.namespace == namespace) {
-            Some(column) => column.endpoints.push(endpoint),
+            Some(column) => column.endpoints.push(decorated),
             None => columns.push(Column {
                 title: namespace.map_or("outside the cluster".into(), |ns| format!("namespace {ns}")),
                 namespace,
-                endpoints: vec![endpoint],
+                endpoints: vec![decorated],
                 x: 0.0,
                 width: 0.0,
             }),
@@ -248,7 +318,8 @@ fn layout(graph: &Connectivity) -> Vec<Column<'_>> {
     columns.sort_by_key(|c| c.namespace.is_some());
     let mut x = MARGIN;
     for column in &mut columns {
-        let widest_label = column.endpoints.iter().map(|e| node_text(e).chars().count()).max().unwrap_or(0);
+        let widest_label =
+            column.endpoints.iter().map(|(e, d)| node_text(e, d).chars().count()).max().unwrap_or(0);
         let node_width = text_width(widest_label) + 2.0 * NODE_PADDING;
         column.width = node_width.max(text_width(column.title.chars().count())) + 2.0 * GROUP_PADDING;
         column.x = x;
@@ -278,11 +349,16 @@ pub fn key(endpoint: &Endpoint) -> String {
     }
 }
 
-/// The name shown in a node: the pod's name, a workload's name and kind, or the address ranges.
-fn node_text(endpoint: &Endpoint) -> String {
-    match endpoint.kind.as_deref() {
+/// The name shown in a node: the pod's name, a workload's name and kind, or the address ranges, then
+/// the decoration's note.
+fn node_text(endpoint: &Endpoint, decoration: &Decoration) -> String {
+    let name = match endpoint.kind.as_deref() {
         Some(kind) if kind != "Pod" => format!("{} ({kind})", endpoint.name),
         _ => endpoint.name.clone(),
+    };
+    match &decoration.note {
+        Some(note) => format!("{name} {note}"),
+        None => name,
     }
 }
 
@@ -304,7 +380,7 @@ fn group(out: &mut String, column: &Column<'_>, bottom: f64) {
     );
 }
 
-fn node(out: &mut String, column: &Column<'_>, row: usize, endpoint: &Endpoint) {
+fn node(out: &mut String, column: &Column<'_>, row: usize, endpoint: &Endpoint, decoration: &Decoration) {
     let (class, attribute) = if endpoint.is_external() {
         ("node external", format!(r#"data-external="{}""#, escape(&key(endpoint))))
     } else {
@@ -317,7 +393,8 @@ fn node(out: &mut String, column: &Column<'_>, row: usize, endpoint: &Endpoint) 
     let (x, y) = (column.x + GROUP_PADDING, node_top(row));
     let _ = write!(
         out,
-        r#"<g class="{class}" {attribute}><title>{title}</title><rect x="{x}" y="{y}" width="{w}" height="{h}" rx="6"/><text x="{tx}" y="{ty}">{label}</text></g>"#,
+        r#"<g{open} {attribute}><title>{title}</title><rect x="{x}" y="{y}" width="{w}" height="{h}" rx="6"/><text x="{tx}" y="{ty}">{label}</text></g>"#,
+        open = decoration.open(class),
         title = escape(&title),
         x = num(x),
         y = num(y),
@@ -325,7 +402,7 @@ fn node(out: &mut String, column: &Column<'_>, row: usize, endpoint: &Endpoint) 
         h = num(NODE_HEIGHT),
         tx = num(x + NODE_PADDING),
         ty = num(y + NODE_HEIGHT / 2.0 + FONT_SIZE * 0.35),
-        label = escape(&node_text(endpoint))
+        label = escape(&node_text(endpoint, decoration))
     );
 }
 
@@ -373,12 +450,17 @@ fn under_the_boxes(from: Placed, to: Placed, lane: f64) -> Route {
     }
 }
 
-fn line_and_arrow(out: &mut String, route: &Route) {
+/// The `d` of a route's path.
+fn path_data(route: &Route) -> String {
     let mut d = format!("M{} {}", num(route.start.0), num(route.start.1));
     for [c1, c2, end] in &route.segments {
         let _ = write!(d, " C{} {} {} {} {} {}", num(c1.0), num(c1.1), num(c2.0), num(c2.1), num(end.0), num(end.1));
     }
-    let _ = write!(out, r#"<path class="line" d="{d}"/>"#);
+    d
+}
+
+fn line_and_arrow(out: &mut String, route: &Route) {
+    let _ = write!(out, r#"<path class="line" d="{}"/>"#, path_data(route));
     // The arrow points along the last control point -> end.
     let Some(&[_, c2, end]) = route.segments.last() else {
         return;
@@ -522,6 +604,34 @@ mod tests {
         let svg = render(&Connectivity::default());
         assert!(svg.contains(">no pods</text><g class=\"labels\"></g></svg>"));
         assert!(svg.contains("Reachability: 0 pods in 0 namespaces, 0 allowed connections"));
+    }
+
+    struct Marked;
+
+    impl Decorations for Marked {
+        fn node(&self, endpoint: &Endpoint) -> Decoration {
+            Decoration {
+                class: "selected".into(),
+                attributes: vec![("data-workload".into(), endpoint.id.clone())],
+                note: (endpoint.name == "api").then(|| "×3".to_string()),
+            }
+        }
+        fn edge(&self, connection: &Connection) -> Decoration {
+            Decoration { class: format!("ports-{}", connection.ports.len()), ..Decoration::default() }
+        }
+        fn hit_areas(&self) -> bool {
+            true
+        }
+    }
+
+    #[test]
+    fn decorations_add_classes_attributes_notes_and_hit_areas() {
+        let svg = render_with(&graph(), &Marked);
+        assert!(svg.contains(r#"<g class="node selected" data-workload="dev/api[Deployment]" data-pod="dev/api">"#));
+        assert!(svg.contains(">api (Deployment) ×3</text>"));
+        assert!(svg.contains(r#"<g class="edge ports-7" data-from="0.0.0.0-255.255.255.255" data-to="prod/web""#));
+        assert_eq!(svg.matches(r#"<path class="hit" d="M"#).count(), 5);
+        assert_eq!(render_with(&graph(), &Plain), render(&graph()), "plain adds nothing");
     }
 
     #[test]

@@ -20,12 +20,8 @@ fn main() -> Result<(), String> {
         let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         let scenario = Scenario::load(path)?;
         let cluster = scenario.cluster(&file_name)?;
-        let files: Vec<Value> = scenario
-            .sources(&file_name)?
-            .files()
-            .iter()
-            .map(|f| json!({ "name": f.name, "text": f.text }))
-            .collect();
+        let files: Vec<Value> =
+            scenario.sources(&file_name)?.files().iter().map(|f| json!({ "name": f.name, "text": f.text })).collect();
         let protocol = |text: &Option<String>| text.as_deref().unwrap_or("TCP").parse::<Protocol>();
         let mut queries = vec![PortQuery::Any];
         let tables = scenario.tables.iter().map(|t| Ok(PortQuery::One(t.port, protocol(&t.protocol)?)));

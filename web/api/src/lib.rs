@@ -33,7 +33,7 @@ use moat_engine::{Cluster as EngineCluster, Sources, query, render};
 use tsify::Ts;
 use wasm_bindgen::prelude::*;
 
-use wire::{ClusterOptions, Diagnostic, FlowQuery, FlowVerdict, ManifestFile, Manifests, from_js, to_js};
+use wire::{ApiError, ClusterOptions, Diagnostic, FlowQuery, FlowVerdict, ManifestFile, Manifests, from_js, to_js};
 
 /// Manifests parsed and assembled once, answering many questions.
 #[wasm_bindgen]
@@ -113,16 +113,14 @@ impl Cluster {
     /// is absent.
     pub fn matrix(
         &self,
-        port: Option<f64>,
+        #[wasm_bindgen(unchecked_optional_param_type = "number")] port: Option<f64>,
         #[wasm_bindgen(unchecked_optional_param_type = "Protocol")] protocol: Option<String>,
     ) -> Result<Ts<Matrix>, JsValue> {
         let query = match (port, protocol) {
             (Some(port), protocol) => PortQuery::One(wire::port_number(port)?, wire::protocol(protocol.as_deref())?),
             (None, None) => PortQuery::Any,
             (None, Some(_)) => {
-                return Err(
-                    Diagnostic::error("invalid-argument", "a protocol needs a port: matrix(port, protocol)").into()
-                );
+                return Err(ApiError::new("invalid-argument", "a protocol needs a port: matrix(port, protocol)").into());
             }
         };
         to_js(&query::matrix(&self.cluster, query))
@@ -155,15 +153,14 @@ impl Cluster {
     fn evaluate(&self, flow: Ts<FlowQuery>) -> Result<query::Verdict, JsValue> {
         let flow = from_js(flow, "flow (a {from, to, port, protocol?})")?;
         let endpoint =
-            |text: &str| self.cluster.resolve_endpoint(text).map_err(|e| Diagnostic::error("unknown-endpoint", e));
+            |text: &str| self.cluster.resolve_endpoint(text).map_err(|e| ApiError::new("unknown-endpoint", e));
         let flow = Flow {
             from: endpoint(&flow.from)?,
             to: endpoint(&flow.to)?,
             port: flow.port.to_port()?,
             protocol: wire::protocol(flow.protocol.as_deref())?,
         };
-        Ok(query::evaluate(&self.cluster, &flow)
-            .map_err(|e| Diagnostic::error("unresolved-port-name", e.to_string()))?)
+        Ok(query::evaluate(&self.cluster, &flow).map_err(|e| ApiError::new("unresolved-port-name", e.to_string()))?)
     }
 }
 
@@ -176,6 +173,6 @@ pub fn encode_share_fragment(file: Ts<ManifestFile>) -> Result<String, JsValue> 
 /// The manifests a playground link's fragment carries. Throws a `MoatError` (`invalid-share-link`).
 #[wasm_bindgen(js_name = decodeShareFragment)]
 pub fn decode_share_fragment(fragment: &str) -> Result<Ts<ManifestFile>, JsValue> {
-    let file = share::decode(fragment).map_err(|e| Diagnostic::error("invalid-share-link", e))?;
+    let file = share::decode(fragment).map_err(|e| ApiError::new("invalid-share-link", e))?;
     to_js(&file)
 }

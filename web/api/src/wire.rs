@@ -50,9 +50,9 @@ pub struct ClusterOptions {
 
 impl ClusterOptions {
     /// The engine's options; an unknown release is an `invalid-kubernetes-version` error.
-    pub fn engine_options(&self) -> Result<Options, Diagnostic> {
+    pub fn engine_options(&self) -> Result<Options, ApiError> {
         let kubernetes_version = match &self.kubernetes_version {
-            Some(text) => text.parse::<Release>().map_err(|e| Diagnostic::error("invalid-kubernetes-version", e))?,
+            Some(text) => text.parse::<Release>().map_err(|e| ApiError::new("invalid-kubernetes-version", e))?,
             None => Release::default(),
         };
         Ok(Options { kubernetes_version, feature_gates: self.feature_gates.clone() })
@@ -124,30 +124,22 @@ pub struct Diagnostic {
 
 impl Diagnostic {
     pub fn from_engine(diagnostic: &moat_engine::Diagnostic, sources: &Sources) -> Diagnostic {
-        let mut out = Diagnostic::error(diagnostic.code, diagnostic.message.clone());
-        out.severity = diagnostic.severity;
-        out.label = diagnostic.label.clone();
-        out.help = diagnostic.help.clone();
-        if let Some(span) = diagnostic.span {
-            out.locate(span, sources);
-        }
-        out
-    }
-
-    /// An error of the API itself (bad arguments, unknown pods), without a place in a file.
-    pub fn error(code: &str, message: impl Into<String>) -> Diagnostic {
-        Diagnostic {
-            severity: Severity::Error,
-            code: code.into(),
-            message: message.into(),
+        let mut out = Diagnostic {
+            severity: diagnostic.severity,
+            code: diagnostic.code.into(),
+            message: diagnostic.message.clone(),
             file: None,
             line: None,
             column: None,
             end_line: None,
             end_column: None,
-            label: None,
-            help: None,
+            label: diagnostic.label.clone(),
+            help: diagnostic.help.clone(),
+        };
+        if let Some(span) = diagnostic.span {
+            out.locate(span, sources);
         }
+        out
     }
 
     fn locate(&mut self, span: Span, sources: &Sources) {
@@ -173,9 +165,34 @@ impl Diagnostic {
     }
 }
 
-/// `?` in an exported function throws the diagnostic as a `MoatError`.
-impl From<Diagnostic> for JsValue {
-    fn from(diagnostic: Diagnostic) -> JsValue {
+/// An error of the API itself (bad arguments, unknown pods), which has no place in a file. `?` in an
+/// exported function throws it as a `MoatError`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ApiError {
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl ApiError {
+    pub fn new(code: &'static str, message: impl Into<String>) -> ApiError {
+        ApiError { code, message: message.into() }
+    }
+}
+
+impl From<ApiError> for JsValue {
+    fn from(error: ApiError) -> JsValue {
+        let diagnostic = Diagnostic {
+            severity: Severity::Error,
+            code: error.code.into(),
+            message: error.message,
+            file: None,
+            line: None,
+            column: None,
+            end_line: None,
+            end_column: None,
+            label: None,
+            help: None,
+        };
         diagnostic.into_error()
     }
 }
@@ -192,7 +209,7 @@ fn serialize<T: Serialize>(value: &T) -> Result<JsValue, String> {
 pub fn to_js<T: Serialize + Tsify>(value: &T) -> Result<Ts<T>, JsValue> {
     serialize(value)
         .map(Ts::new_unchecked)
-        .map_err(|e| Diagnostic::error("internal", format!("cannot convert a result for JavaScript: {e}")).into())
+        .map_err(|e| ApiError::new("internal", format!("cannot convert a result for JavaScript: {e}")).into())
 }
 
 /// An argument from JavaScript; a value of the wrong shape is an `invalid-argument` error.
@@ -201,32 +218,32 @@ where
     T: for<'de> Deserialize<'de> + Tsify,
     T::JsType: Clone,
 {
-    value.to_rust().map_err(|e| Diagnostic::error("invalid-argument", format!("{what}: {e}")).into())
+    value.to_rust().map_err(|e| ApiError::new("invalid-argument", format!("{what}: {e}")).into())
 }
 
 impl PortInput {
     /// The engine's port. A string is read as the CLI reads `--port`: digits are a number, anything
     /// else a container port name.
-    pub fn to_port(&self) -> Result<PortRef, Diagnostic> {
+    pub fn to_port(&self) -> Result<PortRef, ApiError> {
         match self {
             PortInput::Number(n) => port_number(*n).map(PortRef::Number),
-            PortInput::Name(name) => name.parse().map_err(|e| Diagnostic::error("invalid-port", e)),
+            PortInput::Name(name) => name.parse().map_err(|e| ApiError::new("invalid-port", e)),
         }
     }
 }
 
 /// A port number from JavaScript, where every number is a float.
-pub fn port_number(n: f64) -> Result<u16, Diagnostic> {
+pub fn port_number(n: f64) -> Result<u16, ApiError> {
     if n.fract() == 0.0 && (1.0..=65535.0).contains(&n) {
         Ok(n as u16)
     } else {
-        Err(Diagnostic::error("invalid-port", format!("port `{n}` is out of range 1-65535")))
+        Err(ApiError::new("invalid-port", format!("port `{n}` is out of range 1-65535")))
     }
 }
 
 /// `TCP` when absent; otherwise exactly `TCP`, `UDP` or `SCTP`, as the API server accepts.
-pub fn protocol(text: Option<&str>) -> Result<Protocol, Diagnostic> {
-    text.unwrap_or("TCP").parse().map_err(|e| Diagnostic::error("invalid-protocol", e))
+pub fn protocol(text: Option<&str>) -> Result<Protocol, ApiError> {
+    text.unwrap_or("TCP").parse().map_err(|e| ApiError::new("invalid-protocol", e))
 }
 
 #[wasm_bindgen(typescript_custom_section)]

@@ -1,0 +1,5 @@
+//! Mounts the playground on the page (see www/index.html).
+
+fn main() {
+    moat_playground::start();
+}
