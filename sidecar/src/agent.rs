@@ -16,8 +16,9 @@ use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
+use moat_engine::model::versions::Options as EngineOptions;
 use moat_engine::render::diagnostics;
-use moat_engine::{Cluster, Severity};
+use moat_engine::{Cluster, Severity, Sources};
 use serde_json::json;
 
 use crate::compile::{self, Compiled};
@@ -47,6 +48,8 @@ pub enum FailMode {
 
 #[derive(Clone, Debug)]
 pub struct Config {
+    /// The Kubernetes release (and feature gates) the policies are evaluated as.
+    pub engine: EngineOptions,
     pub compile: compile::Options,
     pub fail_mode: FailMode,
     pub fail_after: Duration,
@@ -62,6 +65,7 @@ pub struct Config {
 impl Default for Config {
     fn default() -> Self {
         Config {
+            engine: EngineOptions::default(),
             compile: compile::Options::default(),
             fail_mode: FailMode::Static,
             fail_after: Duration::from_secs(30),
@@ -136,13 +140,7 @@ pub struct Agent<K: Kernel> {
 
 impl<K: Kernel> Agent<K> {
     /// `sources` names every source that must deliver its initial view before anything is programmed.
-    pub fn new(
-        config: Config,
-        kernel: K,
-        sources: &[&str],
-        metrics: Arc<Metrics>,
-        shared: Arc<Shared>,
-    ) -> Self {
+    pub fn new(config: Config, kernel: K, sources: &[&str], metrics: Arc<Metrics>, shared: Arc<Shared>) -> Self {
         let next_audit = Instant::now() + config.audit_interval;
         Agent {
             config,
@@ -220,9 +218,7 @@ impl<K: Kernel> Agent<K> {
         let Some(&first) = self.pending.first() else {
             return false;
         };
-        let quiet = self
-            .last_change
-            .is_none_or(|t| now.duration_since(t) >= self.config.debounce);
+        let quiet = self.last_change.is_none_or(|t| now.duration_since(t) >= self.config.debounce);
         quiet || now.duration_since(first) >= self.config.max_delay
     }
 
@@ -241,22 +237,20 @@ impl<K: Kernel> Agent<K> {
     }
 
     /// The merged texts of every source, named `source:file`.
-    fn texts(&self) -> Vec<(String, String)> {
-        self.sources
-            .iter()
-            .flat_map(|(source, files)| {
-                files
-                    .iter()
-                    .flatten()
-                    .map(move |(name, text)| (format!("{source}:{name}"), text.clone()))
-            })
-            .collect()
+    fn sources(&self) -> Sources {
+        let mut sources = Sources::default();
+        for (source, files) in &self.sources {
+            for (name, text) in files.iter().flatten() {
+                sources.add(format!("{source}:{name}"), text.clone());
+            }
+        }
+        sources
     }
 
     fn sync(&mut self) {
         self.syncs += 1;
         let started = Instant::now();
-        let cluster = Cluster::from_texts(self.texts());
+        let cluster = Cluster::from_sources_with(self.sources(), &self.config.engine);
         let parsed = Instant::now();
         self.report_diagnostics(&cluster);
         let compiled = compile::compile(&cluster, &self.config.compile);
@@ -290,8 +284,7 @@ impl<K: Kernel> Agent<K> {
         let pending = std::mem::take(&mut self.pending);
         self.metrics.update(|m| {
             for noticed in &pending {
-                m.event_to_commit
-                    .observe(committed.saturating_duration_since(*noticed));
+                m.event_to_commit.observe(committed.saturating_duration_since(*noticed));
             }
             m.syncs += 1;
             m.last_success = Some(SystemTime::now());
@@ -320,18 +313,10 @@ impl<K: Kernel> Agent<K> {
 
     fn failed(&mut self, compiled: &Compiled, error: &str) {
         let now = Instant::now();
-        let failure = self.failure.get_or_insert(Failure {
-            since: now,
-            attempts: 0,
-            fail_mode_engaged: false,
-        });
+        let failure = self.failure.get_or_insert(Failure { since: now, attempts: 0, fail_mode_engaged: false });
         failure.attempts += 1;
         let shift = failure.attempts.saturating_sub(1).min(16);
-        let backoff = self
-            .config
-            .backoff_initial
-            .saturating_mul(1 << shift)
-            .min(self.config.backoff_max);
+        let backoff = self.config.backoff_initial.saturating_mul(1 << shift).min(self.config.backoff_max);
         self.retry_at = Some(now + backoff);
         self.dirty = true;
         self.metrics.update(|m| m.transaction_failures += 1);
@@ -339,8 +324,7 @@ impl<K: Kernel> Agent<K> {
             "transaction failed; nothing changed",
             json!({"attempt": failure.attempts, "retryInMs": backoff.as_millis() as u64, "error": error}),
         );
-        if !failure.fail_mode_engaged && now.duration_since(failure.since) >= self.config.fail_after
-        {
+        if !failure.fail_mode_engaged && now.duration_since(failure.since) >= self.config.fail_after {
             failure.fail_mode_engaged = true;
             self.engage_fail_mode(compiled);
         }
@@ -350,22 +334,13 @@ impl<K: Kernel> Agent<K> {
         self.metrics.update(|m| m.fail_mode_engaged += 1);
         let (script, state) = match self.config.fail_mode {
             FailMode::Static => {
-                log::warn(
-                    "syncing keeps failing; the last applied rules stay enforced (fail static)",
-                    json!({}),
-                );
+                log::warn("syncing keeps failing; the last applied rules stay enforced (fail static)", json!({}));
                 return;
             }
-            FailMode::Open => (
-                transaction::delete("fail-open: syncing keeps failing"),
-                None,
-            ),
+            FailMode::Open => (transaction::delete("fail-open: syncing keeps failing"), None),
             FailMode::Closed => {
                 let lockdown = compile::lockdown(compiled);
-                (
-                    transaction::replace(&lockdown, "fail-closed: syncing keeps failing"),
-                    Some(lockdown),
-                )
+                (transaction::replace(&lockdown, "fail-closed: syncing keeps failing"), Some(lockdown))
             }
         };
         match self.kernel.apply(&script) {
@@ -385,19 +360,16 @@ impl<K: Kernel> Agent<K> {
         let Some(applied) = &self.applied else { return };
         let problem = match self.kernel.shape() {
             Ok(None) => Some("the table was deleted".to_string()),
-            Ok(Some(shape)) => TableShape::of(applied)
-                .difference(&shape)
-                .map(|d| format!("the table was changed: {d}")),
+            Ok(Some(shape)) => {
+                TableShape::of(applied).difference(&shape).map(|d| format!("the table was changed: {d}"))
+            }
             Err(e) => {
                 log::warn("cannot inspect the table", json!({"error": e.0}));
                 None
             }
         };
         if let Some(problem) = problem {
-            log::warn(
-                "table tampered with; reprogramming it whole",
-                json!({"problem": problem}),
-            );
+            log::warn("table tampered with; reprogramming it whole", json!({"problem": problem}));
             self.metrics.update(|m| m.tamper_detected += 1);
             self.applied = None;
             self.dirty = true;
@@ -412,26 +384,15 @@ impl<K: Kernel> Agent<K> {
     fn report_diagnostics(&mut self, cluster: &Cluster) {
         let mut current = BTreeSet::new();
         let mut errors = 0;
-        for d in cluster
-            .diagnostics
-            .iter()
-            .filter(|d| d.severity != Severity::Note)
-        {
+        for d in cluster.diagnostics.iter().filter(|d| d.severity != Severity::Note) {
             errors += usize::from(d.severity == Severity::Error);
             let text = diagnostics::render(d, &cluster.sources);
             if !self.reported.contains(&text) {
-                let message = if d.severity == Severity::Error {
-                    "object rejected and skipped"
-                } else {
-                    "suspicious input"
-                };
+                let message =
+                    if d.severity == Severity::Error { "object rejected and skipped" } else { "suspicious input" };
                 let location = d.span.map(|s| cluster.sources.location(s).to_string());
                 log::emit(
-                    if d.severity == Severity::Error {
-                        log::Level::Error
-                    } else {
-                        log::Level::Warn
-                    },
+                    if d.severity == Severity::Error { log::Level::Error } else { log::Level::Warn },
                     message,
                     json!({"code": d.code, "problem": d.message, "location": location, "diagnostic": text}),
                 );
@@ -481,29 +442,13 @@ mod tests {
     const DENY: &str = "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: deny, namespace: default}\nspec: {podSelector: {}}\n";
 
     fn update(source: &str, files: &[(&str, &str)]) -> Update {
-        let files = files
-            .iter()
-            .map(|(n, t)| (n.to_string(), t.to_string()))
-            .collect();
-        Update {
-            source: source.into(),
-            change: Change::Replace(files),
-            observed_at: Instant::now(),
-        }
+        let files = files.iter().map(|(n, t)| (n.to_string(), t.to_string())).collect();
+        Update { source: source.into(), change: Change::Replace(files), observed_at: Instant::now() }
     }
 
     fn agent(config: Config, kernel: &FakeKernel) -> (Agent<FakeKernel>, Arc<Shared>) {
         let shared = Arc::new(Shared::default());
-        (
-            Agent::new(
-                config,
-                kernel.clone(),
-                &["a", "b"],
-                Arc::new(Metrics::default()),
-                shared.clone(),
-            ),
-            shared,
-        )
+        (Agent::new(config, kernel.clone(), &["a", "b"], Arc::new(Metrics::default()), shared.clone()), shared)
     }
 
     fn later() -> Instant {
@@ -516,19 +461,13 @@ mod tests {
         let (mut agent, shared) = agent(Config::default(), &kernel);
         agent.receive(update("a", &[("pods.yaml", PODS)]));
         agent.tick(later());
-        assert!(
-            kernel.scripts.lock().unwrap().is_empty(),
-            "source b has not delivered its initial view"
-        );
+        assert!(kernel.scripts.lock().unwrap().is_empty(), "source b has not delivered its initial view");
         agent.receive(update("b", &[]));
         agent.receive(update("b", &[("deny.yaml", DENY)]));
         agent.tick(later());
         let scripts = kernel.scripts.lock().unwrap().clone();
         assert_eq!(scripts.len(), 1, "one transaction for the burst");
-        assert!(
-            scripts[0].contains("delete table inet moat")
-                && scripts[0].contains("ingress/default/deny")
-        );
+        assert!(scripts[0].contains("delete table inet moat") && scripts[0].contains("ingress/default/deny"));
         assert!(shared.ready());
         // Nothing changed: no transaction.
         agent.receive(update("b", &[("deny.yaml", DENY)]));
@@ -546,42 +485,25 @@ mod tests {
         *kernel.failing.lock().unwrap() = true;
         agent.receive(update("b", &[("deny.yaml", DENY)]));
         agent.tick(later());
-        assert_eq!(
-            kernel.scripts.lock().unwrap().len(),
-            1,
-            "the refused transaction left no trace"
-        );
+        assert_eq!(kernel.scripts.lock().unwrap().len(), 1, "the refused transaction left no trace");
         let first_retry = agent.retry_at.expect("a retry is scheduled");
         agent.tick(first_retry);
         let second_retry = agent.retry_at.expect("still failing");
-        assert!(
-            second_retry.duration_since(first_retry) > agent.config.backoff_initial,
-            "backoff grows"
-        );
+        assert!(second_retry.duration_since(first_retry) > agent.config.backoff_initial, "backoff grows");
         *kernel.failing.lock().unwrap() = false;
         agent.tick(second_retry);
         let scripts = kernel.scripts.lock().unwrap().clone();
         assert_eq!(scripts.len(), 2);
-        assert!(
-            !scripts[1].contains("delete table"),
-            "an incremental update from the last applied state"
-        );
+        assert!(!scripts[1].contains("delete table"), "an incremental update from the last applied state");
         assert!(scripts[1].contains("add chain inet moat ingress/default/deny"));
         assert!(agent.failure.is_none());
     }
 
     #[test]
     fn persistent_failure_engages_the_fail_mode() {
-        for (mode, expect) in [
-            (FailMode::Closed, "# moat fail-closed"),
-            (FailMode::Open, "# moat fail-open"),
-        ] {
+        for (mode, expect) in [(FailMode::Closed, "# moat fail-closed"), (FailMode::Open, "# moat fail-open")] {
             let kernel = FakeKernel::default();
-            let config = Config {
-                fail_mode: mode,
-                fail_after: Duration::ZERO,
-                ..Config::default()
-            };
+            let config = Config { fail_mode: mode, fail_after: Duration::ZERO, ..Config::default() };
             let (mut agent, _) = agent(config, &kernel);
             *kernel.failing.lock().unwrap() = true;
             agent.receive(update("a", &[("pods.yaml", PODS)]));
@@ -591,10 +513,7 @@ mod tests {
             assert_eq!(scripts.len(), 1, "{mode:?}");
             assert!(scripts[0].starts_with(expect), "{mode:?}: {}", scripts[0]);
             if mode == FailMode::Closed {
-                assert!(
-                    scripts[0].contains("10.0.0.1 : goto ingress-deny"),
-                    "every local pod denied"
-                );
+                assert!(scripts[0].contains("10.0.0.1 : goto ingress-deny"), "every local pod denied");
             }
         }
     }
@@ -610,19 +529,12 @@ mod tests {
         *kernel.shape.lock().unwrap() = Some(TableShape::of(&applied));
         agent.next_audit = Instant::now();
         agent.tick(later());
-        assert_eq!(
-            kernel.scripts.lock().unwrap().len(),
-            1,
-            "an intact table is left alone"
-        );
+        assert_eq!(kernel.scripts.lock().unwrap().len(), 1, "an intact table is left alone");
         *kernel.shape.lock().unwrap() = None;
         agent.next_audit = Instant::now();
         agent.tick(later());
         let scripts = kernel.scripts.lock().unwrap().clone();
         assert_eq!(scripts.len(), 2);
-        assert!(
-            scripts[1].contains("delete table inet moat"),
-            "reprogrammed whole"
-        );
+        assert!(scripts[1].contains("delete table inet moat"), "reprogrammed whole");
     }
 }

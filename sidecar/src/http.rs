@@ -34,11 +34,7 @@ pub async fn serve(
         .route("/metrics", get(metrics_page))
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/readyz", get(readiness))
-        .with_state(Context {
-            metrics,
-            shared,
-            nft,
-        });
+        .with_state(Context { metrics, shared, nft });
     axum::serve(listener, app).await
 }
 
@@ -50,26 +46,15 @@ async fn readiness(State(context): State<Context>) -> impl IntoResponse {
     if context.shared.ready() {
         (StatusCode::OK, "ready\n")
     } else {
-        (
-            StatusCode::SERVICE_UNAVAILABLE,
-            "waiting for the first successful sync\n",
-        )
+        (StatusCode::SERVICE_UNAVAILABLE, "waiting for the first successful sync\n")
     }
 }
 
 async fn metrics_page(State(context): State<Context>) -> impl IntoResponse {
     let (shared, nft) = (context.shared.clone(), context.nft.clone());
-    let denied = tokio::task::spawn_blocking(move || denied_packets(&shared, nft))
-        .await
-        .unwrap_or_default();
+    let denied = tokio::task::spawn_blocking(move || denied_packets(&shared, nft)).await.unwrap_or_default();
     let body = context.metrics.render(&denied);
-    (
-        [(
-            header::CONTENT_TYPE,
-            "text/plain; version=0.0.4; charset=utf-8",
-        )],
-        body,
-    )
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], body)
 }
 
 /// Packets denied per local pod and direction, read from the table's named counters (a listing of

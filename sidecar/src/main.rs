@@ -14,8 +14,9 @@ use moat_agent::nft::kernel::{Kernel, Nft};
 use moat_agent::nft::{render, transaction};
 use moat_agent::sources::{kubernetes, manifests};
 use moat_agent::{denied, http, log};
+use moat_engine::model::versions::{Options as EngineOptions, Release};
 use moat_engine::render::diagnostics;
-use moat_engine::{Cluster, Severity};
+use moat_engine::{Cluster, Severity, Sources};
 use serde_json::json;
 
 #[derive(Parser)]
@@ -59,11 +60,36 @@ struct DeniedLogArgs {
 
 impl DeniedLogArgs {
     fn options(&self) -> Option<DeniedLog> {
-        (!self.no_denied_log).then_some(DeniedLog {
-            group: self.nflog_group,
-            per_second: self.denied_log_rate,
-        })
+        (!self.no_denied_log).then_some(DeniedLog { group: self.nflog_group, per_second: self.denied_log_rate })
     }
+}
+
+/// The Kubernetes release the policies are evaluated as (the same flags as `moat`).
+#[derive(Args)]
+struct ReleaseArgs {
+    /// The Kubernetes release to enforce as: which API versions and isolation model apply
+    /// [default: the newest]
+    #[arg(long, value_name = "X.Y")]
+    kubernetes_version: Option<Release>,
+    /// Feature gates of that release, `Name=true|false`, comma-separated or repeated
+    #[arg(long, value_name = "NAME=BOOL", value_delimiter = ',', value_parser = parse_gate)]
+    feature_gates: Vec<(String, bool)>,
+}
+
+impl ReleaseArgs {
+    fn options(&self) -> EngineOptions {
+        EngineOptions {
+            kubernetes_version: self.kubernetes_version.unwrap_or_default(),
+            feature_gates: self.feature_gates.iter().cloned().collect(),
+        }
+    }
+}
+
+/// `Name=true` or `Name=false`, as kube-apiserver's `--feature-gates` takes them.
+fn parse_gate(text: &str) -> Result<(String, bool), String> {
+    let (name, value) = text.split_once('=').ok_or_else(|| format!("`{text}` is not `Name=true|false`"))?;
+    let value = value.trim().parse::<bool>().map_err(|_| format!("`{text}`: the value must be `true` or `false`"))?;
+    Ok((name.trim().to_string(), value))
 }
 
 #[derive(Args)]
@@ -100,6 +126,8 @@ struct RunArgs {
     max_delay: Duration,
     #[command(flatten)]
     denied_log: DeniedLogArgs,
+    #[command(flatten)]
+    release: ReleaseArgs,
 }
 
 #[derive(Args)]
@@ -114,6 +142,8 @@ struct RenderArgs {
     output: Output,
     #[command(flatten)]
     denied_log: DeniedLogArgs,
+    #[command(flatten)]
+    release: ReleaseArgs,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -126,20 +156,14 @@ enum Output {
 
 /// `250ms`, `10s`, `2m`.
 fn parse_duration(text: &str) -> Result<Duration, String> {
-    let split = text
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(text.len());
+    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
     let (number, unit) = text.split_at(split);
-    let n: u64 = number
-        .parse()
-        .map_err(|_| format!("`{text}` is not a duration such as 250ms, 10s or 2m"))?;
+    let n: u64 = number.parse().map_err(|_| format!("`{text}` is not a duration such as 250ms, 10s or 2m"))?;
     match unit {
         "ms" => Ok(Duration::from_millis(n)),
         "s" => Ok(Duration::from_secs(n)),
         "m" => Ok(Duration::from_secs(n * 60)),
-        _ => Err(format!(
-            "`{text}` is not a duration such as 250ms, 10s or 2m"
-        )),
+        _ => Err(format!("`{text}` is not a duration such as 250ms, 10s or 2m")),
     }
 }
 
@@ -147,15 +171,13 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Some(Command::Render(args)) => render_command(&args),
-        Some(Command::Cleanup { nft }) => {
-            match Nft::new(nft).apply(&transaction::delete("cleanup")) {
-                Ok(()) => ExitCode::SUCCESS,
-                Err(e) => {
-                    eprintln!("error: {e}");
-                    ExitCode::FAILURE
-                }
+        Some(Command::Cleanup { nft }) => match Nft::new(nft).apply(&transaction::delete("cleanup")) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::FAILURE
             }
-        }
+        },
         None => match run(cli.run) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
@@ -174,19 +196,16 @@ fn render_command(args: &RenderArgs) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let cluster = Cluster::from_texts(files);
-    let shown: Vec<_> = cluster
-        .diagnostics
-        .iter()
-        .filter(|d| d.severity != Severity::Note)
-        .collect();
+    let mut sources = Sources::default();
+    for (name, text) in files {
+        sources.add(name, text);
+    }
+    let cluster = Cluster::from_sources_with(sources, &args.release.options());
+    let shown: Vec<_> = cluster.diagnostics.iter().filter(|d| d.severity != Severity::Note).collect();
     if !shown.is_empty() {
         eprintln!("{}", diagnostics::render_all(shown, &cluster.sources));
     }
-    let options = compile::Options {
-        node: args.node.clone(),
-        denied_log: args.denied_log.options(),
-    };
+    let options = compile::Options { node: args.node.clone(), denied_log: args.denied_log.options() };
     let compiled = compile::compile(&cluster, &options);
     match args.output {
         Output::Text => print!("{}", render::table(&compiled.ruleset)),
@@ -210,30 +229,16 @@ fn run(args: RunArgs) -> Result<(), String> {
     let shared = Arc::new(Shared::default());
     let nft = Nft::new(&args.nft);
 
-    let listener = runtime
-        .block_on(http::bind(args.listen))
-        .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
-    runtime.spawn(http::serve(
-        listener,
-        metrics.clone(),
-        shared.clone(),
-        nft.clone(),
-    ));
+    let listener =
+        runtime.block_on(http::bind(args.listen)).map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
+    runtime.spawn(http::serve(listener, metrics.clone(), shared.clone(), nft.clone()));
 
     let mut denied_log = args.denied_log.options();
     if let Some(options) = denied_log {
-        match denied::start(
-            options.group,
-            options.per_second,
-            shared.clone(),
-            metrics.clone(),
-        ) {
+        match denied::start(options.group, options.per_second, shared.clone(), metrics.clone()) {
             Ok(()) => log::info("denied-flow log on NFLOG", json!({"group": options.group})),
             Err(e) => {
-                log::warn(
-                    "NFLOG unavailable: denied packets are only counted",
-                    json!({"error": e}),
-                );
+                log::warn("NFLOG unavailable: denied packets are only counted", json!({"error": e}));
                 denied_log = None;
             }
         }
@@ -245,9 +250,7 @@ fn run(args: RunArgs) -> Result<(), String> {
         sources.push(manifests::SOURCE);
     }
     if args.kubernetes {
-        let client = runtime
-            .block_on(kube::Client::try_default())
-            .map_err(|e| format!("kubernetes client: {e}"))?;
+        let client = runtime.block_on(kube::Client::try_default()).map_err(|e| format!("kubernetes client: {e}"))?;
         kubernetes::start(&client, args.node.as_deref(), &events);
         sources.extend(kubernetes::SOURCES);
     }
@@ -264,10 +267,8 @@ fn run(args: RunArgs) -> Result<(), String> {
     drop(events);
 
     let config = Config {
-        compile: compile::Options {
-            node: args.node.clone(),
-            denied_log,
-        },
+        engine: args.release.options(),
+        compile: compile::Options { node: args.node.clone(), denied_log },
         fail_mode: args.fail_mode,
         fail_after: args.fail_after,
         audit_interval: args.audit_interval,
@@ -275,10 +276,7 @@ fn run(args: RunArgs) -> Result<(), String> {
         max_delay: args.max_delay,
         ..Config::default()
     };
-    log::info(
-        "started",
-        json!({"node": args.node, "sources": sources, "listen": args.listen.to_string()}),
-    );
+    log::info("started", json!({"node": args.node, "sources": sources, "listen": args.listen.to_string()}));
     Agent::new(config, nft, &sources, metrics, shared).run(&received);
     log::info("stopped; the table stays in place and enforced", json!({}));
     Ok(())

@@ -14,8 +14,8 @@ pub const PHASES: [&str; 4] = ["parse", "compile", "diff", "apply"];
 
 /// Bucket bounds in seconds: fine below 100 ms, where the latency goals are.
 const BUCKETS: [f64; 19] = [
-    0.0005, 0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.03, 0.05, 0.075, 0.1, 0.15,
-    0.25, 0.5, 1.0, 2.5, 5.0,
+    0.0005, 0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.03, 0.05, 0.075, 0.1, 0.15, 0.25, 0.5, 1.0, 2.5,
+    5.0,
 ];
 
 #[derive(Clone, Debug, Default)]
@@ -29,40 +29,10 @@ pub struct Histogram {
 impl Histogram {
     pub fn observe(&mut self, value: Duration) {
         let v = value.as_secs_f64();
-        let slot = BUCKETS
-            .iter()
-            .position(|&b| v <= b)
-            .unwrap_or(BUCKETS.len());
+        let slot = BUCKETS.iter().position(|&b| v <= b).unwrap_or(BUCKETS.len());
         self.counts[slot] += 1;
         self.sum += v;
         self.count += 1;
-    }
-
-    pub fn count(&self) -> u64 {
-        self.count
-    }
-
-    /// The `q` quantile (0..=1), interpolated linearly inside its bucket as Prometheus'
-    /// `histogram_quantile` does; `None` without observations.
-    pub fn quantile(&self, q: f64) -> Option<f64> {
-        if self.count == 0 {
-            return None;
-        }
-        let rank = q * self.count as f64;
-        let mut seen = 0u64;
-        for (i, &c) in self.counts.iter().enumerate() {
-            if c > 0 && (seen + c) as f64 >= rank {
-                let lower = if i == 0 { 0.0 } else { BUCKETS[i - 1] };
-                let Some(&upper) = BUCKETS.get(i) else {
-                    return Some(lower);
-                };
-                return Some(
-                    lower + (upper - lower) * ((rank - seen as f64) / c as f64).clamp(0.0, 1.0),
-                );
-            }
-            seen += c;
-        }
-        BUCKETS.last().copied()
     }
 
     fn render(&self, out: &mut String, name: &str, labels: &str) {
@@ -70,21 +40,10 @@ impl Histogram {
         let mut cumulative = 0;
         for (bound, count) in BUCKETS.iter().zip(self.counts) {
             cumulative += count;
-            let _ = writeln!(
-                out,
-                "{name}_bucket{{{labels}{sep}le=\"{bound}\"}} {cumulative}"
-            );
+            let _ = writeln!(out, "{name}_bucket{{{labels}{sep}le=\"{bound}\"}} {cumulative}");
         }
-        let _ = writeln!(
-            out,
-            "{name}_bucket{{{labels}{sep}le=\"+Inf\"}} {}",
-            self.count
-        );
-        let braces = if labels.is_empty() {
-            String::new()
-        } else {
-            format!("{{{labels}}}")
-        };
+        let _ = writeln!(out, "{name}_bucket{{{labels}{sep}le=\"+Inf\"}} {}", self.count);
+        let braces = if labels.is_empty() { String::new() } else { format!("{{{labels}}}") };
         let _ = writeln!(out, "{name}_sum{braces} {}", self.sum);
         let _ = writeln!(out, "{name}_count{braces} {}", self.count);
     }
@@ -134,16 +93,8 @@ impl Metrics {
             s.sets = compiled.ruleset.sets.len();
             s.set_elements = compiled.ruleset.element_count();
             s.local_pods = compiled.local_pods.len();
-            s.isolated_ingress = compiled
-                .local_pods
-                .iter()
-                .filter(|p| p.isolated(Direction::Ingress))
-                .count();
-            s.isolated_egress = compiled
-                .local_pods
-                .iter()
-                .filter(|p| p.isolated(Direction::Egress))
-                .count();
+            s.isolated_ingress = compiled.local_pods.iter().filter(|p| p.isolated(Direction::Ingress)).count();
+            s.isolated_egress = compiled.local_pods.iter().filter(|p| p.isolated(Direction::Egress)).count();
         });
     }
 
@@ -154,12 +105,7 @@ impl Metrics {
         let header = |out: &mut String, name: &str, kind: &str, help: &str| {
             let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
         };
-        header(
-            &mut out,
-            "moat_sync_duration_seconds",
-            "histogram",
-            "Duration of each phase of a sync.",
-        );
+        header(&mut out, "moat_sync_duration_seconds", "histogram", "Duration of each phase of a sync.");
         for phase in PHASES {
             s.sync_phase.get(phase).cloned().unwrap_or_default().render(
                 &mut out,
@@ -173,25 +119,12 @@ impl Metrics {
             "histogram",
             "Time from a source noticing a change to its nftables commit.",
         );
-        s.event_to_commit
-            .render(&mut out, "moat_event_to_commit_seconds", "");
+        s.event_to_commit.render(&mut out, "moat_event_to_commit_seconds", "");
         let scalar = |out: &mut String, name: &str, kind: &str, help: &str, value: String| {
-            let _ = writeln!(
-                out,
-                "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}"
-            );
+            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}");
         };
-        scalar(
-            &mut out,
-            "moat_syncs_total",
-            "counter",
-            "Successful syncs.",
-            s.syncs.to_string(),
-        );
-        let last = s
-            .last_success
-            .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
-            .map_or(0.0, |d| d.as_secs_f64());
+        scalar(&mut out, "moat_syncs_total", "counter", "Successful syncs.", s.syncs.to_string());
+        let last = s.last_success.and_then(|t| t.duration_since(UNIX_EPOCH).ok()).map_or(0.0, |d| d.as_secs_f64());
         scalar(
             &mut out,
             "moat_last_successful_sync_timestamp_seconds",
@@ -220,34 +153,10 @@ impl Metrics {
             "Times persistent failure engaged the fail mode.",
             s.fail_mode_engaged.to_string(),
         );
-        scalar(
-            &mut out,
-            "moat_chains",
-            "gauge",
-            "Chains in the table.",
-            s.chains.to_string(),
-        );
-        scalar(
-            &mut out,
-            "moat_sets",
-            "gauge",
-            "Sets and maps in the table.",
-            s.sets.to_string(),
-        );
-        scalar(
-            &mut out,
-            "moat_set_elements",
-            "gauge",
-            "Elements of all sets and maps.",
-            s.set_elements.to_string(),
-        );
-        scalar(
-            &mut out,
-            "moat_local_pods",
-            "gauge",
-            "Pods of this node with an address.",
-            s.local_pods.to_string(),
-        );
+        scalar(&mut out, "moat_chains", "gauge", "Chains in the table.", s.chains.to_string());
+        scalar(&mut out, "moat_sets", "gauge", "Sets and maps in the table.", s.sets.to_string());
+        scalar(&mut out, "moat_set_elements", "gauge", "Elements of all sets and maps.", s.set_elements.to_string());
+        scalar(&mut out, "moat_local_pods", "gauge", "Pods of this node with an address.", s.local_pods.to_string());
         scalar(
             &mut out,
             "moat_invalid_objects",
@@ -269,22 +178,13 @@ impl Metrics {
             "Denied flows not logged because of the rate limit.",
             s.denied_flows_suppressed.to_string(),
         );
-        header(
-            &mut out,
-            "moat_local_pods_isolated",
-            "gauge",
-            "Local pods isolated by some policy, per direction.",
-        );
+        header(&mut out, "moat_local_pods_isolated", "gauge", "Local pods isolated by some policy, per direction.");
         for direction in DIRECTIONS {
             let n = match direction {
                 Direction::Ingress => s.isolated_ingress,
                 Direction::Egress => s.isolated_egress,
             };
-            let _ = writeln!(
-                out,
-                "moat_local_pods_isolated{{direction=\"{}\"}} {n}",
-                direction.as_str()
-            );
+            let _ = writeln!(out, "moat_local_pods_isolated{{direction=\"{}\"}} {n}", direction.as_str());
         }
         header(
             &mut out,
@@ -305,10 +205,7 @@ impl Metrics {
 }
 
 fn escape(value: &str) -> String {
-    value
-        .replace('\\', "\\\\")
-        .replace('"', "\\\"")
-        .replace('\n', "\\n")
+    value.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
 }
 
 #[cfg(test)]
@@ -316,17 +213,21 @@ mod tests {
     use super::*;
 
     #[test]
-    fn histogram_quantiles_interpolate() {
+    fn histogram_buckets_are_cumulative() {
         let mut h = Histogram::default();
         for _ in 0..99 {
             h.observe(Duration::from_micros(1500));
         }
         h.observe(Duration::from_millis(40));
-        let p50 = h.quantile(0.5).unwrap_or(0.0);
-        assert!((0.001..=0.002).contains(&p50), "{p50}");
-        let p99 = h.quantile(0.99).unwrap_or(0.0);
-        assert!(p99 <= 0.002, "{p99}");
-        assert!(h.quantile(1.0).unwrap_or(0.0) > 0.03);
+        h.observe(Duration::from_secs(60));
+        let mut text = String::new();
+        h.render(&mut text, "x", "");
+        assert!(text.contains("x_bucket{le=\"0.001\"} 0\n"));
+        assert!(text.contains("x_bucket{le=\"0.002\"} 99\n"));
+        assert!(text.contains("x_bucket{le=\"0.05\"} 100\n"));
+        assert!(text.contains("x_bucket{le=\"5\"} 100\n"));
+        assert!(text.contains("x_bucket{le=\"+Inf\"} 101\n"));
+        assert!(text.contains("x_count 101\n"));
     }
 
     #[test]
@@ -340,9 +241,7 @@ mod tests {
         assert!(text.contains("moat_event_to_commit_seconds_bucket{le=\"0.005\"} 1"));
         assert!(text.contains("moat_event_to_commit_seconds_count 1"));
         assert!(text.contains("moat_sync_duration_seconds_bucket{phase=\"apply\",le=\"+Inf\"} 0"));
-        assert!(
-            text.contains("moat_denied_packets_total{pod=\"default/web\",direction=\"ingress\"} 7")
-        );
+        assert!(text.contains("moat_denied_packets_total{pod=\"default/web\",direction=\"ingress\"} 7"));
         assert!(text.contains("moat_syncs_total 2"));
     }
 }

@@ -22,12 +22,7 @@ use support::nft_model::{Packet, passes};
 /// Ports where verdicts can change: declared container ports, the edges of every numeric range.
 fn interesting_ports(cluster: &Cluster) -> Vec<u16> {
     let mut ports: BTreeSet<u16> = [1, 80, 65535].into();
-    ports.extend(
-        cluster
-            .pods
-            .iter()
-            .flat_map(|p| p.ports.iter().map(|c| c.port)),
-    );
+    ports.extend(cluster.pods.iter().flat_map(|p| p.ports.iter().map(|c| c.port)));
     for policy in &cluster.policies {
         for rule in policy.ingress.iter().chain(&policy.egress) {
             for port in &rule.ports {
@@ -58,24 +53,13 @@ fn compare(cluster: &Cluster) -> Vec<String> {
             .map(|n| {
                 (
                     Some(n.clone()),
-                    compile::compile(
-                        cluster,
-                        &Options {
-                            node: Some(n.clone()),
-                            ..Options::default()
-                        },
-                    )
-                    .ruleset,
+                    compile::compile(cluster, &Options { node: Some(n.clone()), ..Options::default() }).ruleset,
                 )
             })
             .collect()
     };
     let node_of = |pod: usize| {
-        if single_node {
-            None
-        } else {
-            cluster.pods[pod].node.clone()
-        }
+        if single_node { None } else { cluster.pods[pod].node.clone() }
     };
     let mut failures = Vec::new();
     for port in interesting_ports(cluster) {
@@ -87,25 +71,16 @@ fn compare(cluster: &Cluster) -> Vec<String> {
                     if s == d || node_local(cluster, s, d) {
                         continue;
                     }
-                    if !single_node
-                        && (cluster.pods[s].node.is_none() || cluster.pods[d].node.is_none())
-                    {
+                    if !single_node && (cluster.pods[s].node.is_none() || cluster.pods[d].node.is_none()) {
                         continue;
                     }
                     for family in Family::BOTH {
-                        let source =
-                            attributed_addresses(cluster, s).find(|ip| Family::of(*ip) == family);
-                        let destination =
-                            attributed_addresses(cluster, d).find(|ip| Family::of(*ip) == family);
+                        let source = attributed_addresses(cluster, s).find(|ip| Family::of(*ip) == family);
+                        let destination = attributed_addresses(cluster, d).find(|ip| Family::of(*ip) == family);
                         let (Some(source), Some(destination)) = (source, destination) else {
                             continue;
                         };
-                        let packet = Packet {
-                            source,
-                            destination,
-                            protocol,
-                            port,
-                        };
+                        let packet = Packet { source, destination, protocol, port };
                         // The forward hooks this packet crosses: the source's node (unless the
                         // source is a node) and the destination's.
                         let mut hooks = BTreeSet::new();
@@ -115,9 +90,7 @@ fn compare(cluster: &Cluster) -> Vec<String> {
                         if !cluster.pods[d].host_network {
                             hooks.insert(node_of(d));
                         }
-                        let actual = hooks
-                            .iter()
-                            .all(|n| rulesets.get(n).is_none_or(|r| passes(r, &packet)));
+                        let actual = hooks.iter().all(|n| rulesets.get(n).is_none_or(|r| passes(r, &packet)));
                         if actual != expected.allowed[s][d] {
                             failures.push(format!(
                                 "{} -> {} {protocol}/{port} ({source} -> {destination}): engine {}, nftables {}",
@@ -138,53 +111,23 @@ fn every_scenario_compiles_to_the_engines_verdicts() {
     let files = moat_tests::scenario_files();
     assert!(files.len() >= 20, "scenario corpus not found");
     for path in files {
-        let name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         let cluster = moat_tests::Scenario::load(&path).and_then(|s| s.cluster(&name));
         match cluster {
-            Ok(cluster) => failures.extend(
-                compare(&cluster)
-                    .into_iter()
-                    .take(5)
-                    .map(|f| format!("{name}: {f}")),
-            ),
+            Ok(cluster) => failures.extend(compare(&cluster).into_iter().take(5).map(|f| format!("{name}: {f}"))),
             Err(e) => failures.push(e),
         }
     }
-    assert!(
-        failures.is_empty(),
-        "{} disagreements:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    assert!(failures.is_empty(), "{} disagreements:\n{}", failures.len(), failures.join("\n"));
 }
 
 #[test]
 fn synthetic_multi_node_clusters_compile_to_the_engines_verdicts() {
     let mut failures = Vec::new();
     for seed in 1..=5 {
-        let yaml = cluster_yaml(
-            Shape {
-                namespaces: 4,
-                pods: 50,
-                policies: 30,
-            },
-            seed,
-        );
+        let yaml = cluster_yaml(Shape { namespaces: 4, pods: 50, policies: 30 }, seed);
         let cluster = Cluster::from_texts([("synth.yaml", yaml)]);
-        failures.extend(
-            compare(&cluster)
-                .into_iter()
-                .take(5)
-                .map(|f| format!("seed {seed}: {f}")),
-        );
+        failures.extend(compare(&cluster).into_iter().take(5).map(|f| format!("seed {seed}: {f}")));
     }
-    assert!(
-        failures.is_empty(),
-        "{} disagreements:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    assert!(failures.is_empty(), "{} disagreements:\n{}", failures.len(), failures.join("\n"));
 }

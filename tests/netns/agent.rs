@@ -72,12 +72,7 @@ impl Agent {
             .stderr(file(&stderr)?)
             .spawn()
             .map_err(|e| format!("cannot start moat-agent: {e}"))?;
-        Ok(Agent {
-            node_ns: node_ns.to_string(),
-            child: Some(child),
-            stdout,
-            stderr,
-        })
+        Ok(Agent { node_ns: node_ns.to_string(), child: Some(child), stdout, stderr })
     }
 
     /// Waits until /readyz answers 200.
@@ -87,20 +82,14 @@ impl Agent {
             if let Some(child) = self.child.as_mut()
                 && let Ok(Some(status)) = child.try_wait()
             {
-                return Err(format!(
-                    "moat-agent exited ({status}):\n{}",
-                    self.log_tail()
-                ));
+                return Err(format!("moat-agent exited ({status}):\n{}", self.log_tail()));
             }
             if self.get("/readyz").is_ok_and(|(status, _)| status == 200) {
                 return Ok(());
             }
             std::thread::sleep(Duration::from_millis(20));
         }
-        Err(format!(
-            "moat-agent not ready after {READY_TIMEOUT:?}:\n{}",
-            self.log_tail()
-        ))
+        Err(format!("moat-agent not ready after {READY_TIMEOUT:?}:\n{}", self.log_tail()))
     }
 
     /// A plain HTTP/1.0 GET on the agent's endpoint: (status, body).
@@ -108,24 +97,12 @@ impl Agent {
         let path = path.to_string();
         enter_and_run(&self.node_ns, move || -> Result<(u16, String), String> {
             let mut stream = TcpStream::connect(LISTEN).map_err(|e| e.to_string())?;
-            stream
-                .set_read_timeout(Some(Duration::from_secs(5)))
-                .map_err(|e| e.to_string())?;
-            write!(stream, "GET {path} HTTP/1.0\r\nHost: localhost\r\n\r\n")
-                .map_err(|e| e.to_string())?;
+            stream.set_read_timeout(Some(Duration::from_secs(5))).map_err(|e| e.to_string())?;
+            write!(stream, "GET {path} HTTP/1.0\r\nHost: localhost\r\n\r\n").map_err(|e| e.to_string())?;
             let mut response = String::new();
-            stream
-                .read_to_string(&mut response)
-                .map_err(|e| e.to_string())?;
-            let status = response
-                .split_whitespace()
-                .nth(1)
-                .and_then(|s| s.parse().ok())
-                .unwrap_or(0);
-            let body = response
-                .split_once("\r\n\r\n")
-                .map(|(_, b)| b.to_string())
-                .unwrap_or_default();
+            stream.read_to_string(&mut response).map_err(|e| e.to_string())?;
+            let status = response.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+            let body = response.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
             Ok((status, body))
         })?
     }
@@ -133,17 +110,15 @@ impl Agent {
     /// The value of an unlabelled metric, or of the first sample whose labels contain `labels`.
     pub fn metric(&self, name: &str, labels: &str) -> Option<f64> {
         let (_, body) = self.get("/metrics").ok()?;
-        body.lines()
-            .filter(|l| !l.starts_with('#'))
-            .find_map(|line| {
-                let (key, value) = line.rsplit_once(' ')?;
-                let matches = if labels.is_empty() {
-                    key == name
-                } else {
-                    key.starts_with(&format!("{name}{{")) && key.contains(labels)
-                };
-                if matches { value.parse().ok() } else { None }
-            })
+        body.lines().filter(|l| !l.starts_with('#')).find_map(|line| {
+            let (key, value) = line.rsplit_once(' ')?;
+            let matches = if labels.is_empty() {
+                key == name
+            } else {
+                key.starts_with(&format!("{name}{{")) && key.contains(labels)
+            };
+            if matches { value.parse().ok() } else { None }
+        })
     }
 
     /// Kills the agent at once (SIGKILL), as a crash or an OOM kill would.

@@ -16,11 +16,7 @@ const CHANGE_BUDGET: Duration = Duration::from_secs(2);
 
 fn within_budget(what: &str, took: Duration) -> Result<(), String> {
     eprintln!("    {what}: new verdict after {} ms", took.as_millis());
-    if took <= CHANGE_BUDGET {
-        Ok(())
-    } else {
-        Err(format!("{what}: took {took:?}, budget {CHANGE_BUDGET:?}"))
-    }
+    if took <= CHANGE_BUDGET { Ok(()) } else { Err(format!("{what}: took {took:?}, budget {CHANGE_BUDGET:?}")) }
 }
 
 pub fn policy_added_changed_removed() -> Result<(), String> {
@@ -30,8 +26,7 @@ pub fn policy_added_changed_removed() -> Result<(), String> {
     f.manifests.write("policy.yaml", &web_policy("web", None))?;
     within_budget("policy added", f.wait_for(&CLIENT, &WEB, false)?)?;
     f.expect(&WEB, &CLIENT, true)?;
-    f.manifests
-        .write("policy.yaml", &web_policy("web", Some("role: client")))?;
+    f.manifests.write("policy.yaml", &web_policy("web", Some("role: client")))?;
     within_budget("policy changed", f.wait_for(&CLIENT, &WEB, true)?)?;
     f.expect(&OTHER, &WEB, false)?;
     f.manifests.remove("policy.yaml")?;
@@ -40,28 +35,15 @@ pub fn policy_added_changed_removed() -> Result<(), String> {
 }
 
 pub fn pod_labels_changed() -> Result<(), String> {
-    let mut f = Fixture::new(
-        &[&CLIENT, &WEB, &OTHER],
-        &[("policy.yaml", web_policy("web", Some("role: client")))],
-    )?;
+    let mut f = Fixture::new(&[&CLIENT, &WEB, &OTHER], &[("policy.yaml", web_policy("web", Some("role: client")))])?;
     f.start_agent(&[])?;
     f.expect(&OTHER, &WEB, false)?;
-    f.manifests.write(
-        "pod-default-other.yaml",
-        &pod_yaml(OTHER.id, OTHER.address, "role: client", "Running"),
-    )?;
-    within_budget(
-        "peer relabelled into the selector",
-        f.wait_for(&OTHER, &WEB, true)?,
-    )?;
-    f.manifests.write(
-        "pod-default-web.yaml",
-        &pod_yaml(WEB.id, WEB.address, "app: web-v2", "Running"),
-    )?;
+    f.manifests.write("pod-default-other.yaml", &pod_yaml(OTHER.id, OTHER.address, "role: client", "Running"))?;
+    within_budget("peer relabelled into the selector", f.wait_for(&OTHER, &WEB, true)?)?;
+    f.manifests.write("pod-default-web.yaml", &pod_yaml(WEB.id, WEB.address, "app: web-v2", "Running"))?;
     within_budget(
         "destination relabelled out of the policy",
-        f.wait_for(&CLIENT, &WEB, true)
-            .and_then(|_| f.wait_for(&OTHER, &WEB, true))?,
+        f.wait_for(&CLIENT, &WEB, true).and_then(|_| f.wait_for(&OTHER, &WEB, true))?,
     )?;
     Ok(())
 }
@@ -71,10 +53,7 @@ pub fn invalid_policy_is_reported_and_skipped() -> Result<(), String> {
                    spec: {podSelector: {matchLabels: {role: other}}, ingress: [{ports: [{port: 70000}]}]}\n";
     let mut f = Fixture::new(
         &[&CLIENT, &WEB, &OTHER],
-        &[
-            ("deny.yaml", web_policy("web", None)),
-            ("broken.yaml", invalid.into()),
-        ],
+        &[("deny.yaml", web_policy("web", None)), ("broken.yaml", invalid.into())],
     )?;
     f.start_agent(&[])?;
     f.expect(&CLIENT, &WEB, false)?;
@@ -96,15 +75,10 @@ pub fn failed_transaction_changes_nothing_and_is_retried() -> Result<(), String>
     f.manifests.write("policy.yaml", &web_policy("web", None))?;
     std::thread::sleep(Duration::from_millis(800));
     f.expect(&CLIENT, &WEB, true)?;
-    expect_metric(f.agent()?, "moat_transaction_failures_total", "", |v| {
-        v >= 1.0
-    })?;
+    expect_metric(f.agent()?, "moat_transaction_failures_total", "", |v| v >= 1.0)?;
     f.set_flag("fail", false)?;
     let took = f.wait_for(&CLIENT, &WEB, false)?;
-    eprintln!(
-        "    retried after the failure cleared: {} ms",
-        took.as_millis()
-    );
+    eprintln!("    retried after the failure cleared: {} ms", took.as_millis());
     Ok(())
 }
 
@@ -123,16 +97,12 @@ pub fn fail_closed_after_persistent_failure() -> Result<(), String> {
 }
 
 pub fn fail_open_after_persistent_failure() -> Result<(), String> {
-    let mut f = Fixture::new(
-        &[&CLIENT, &WEB, &OTHER],
-        &[("policy.yaml", web_policy("web", None))],
-    )?;
+    let mut f = Fixture::new(&[&CLIENT, &WEB, &OTHER], &[("policy.yaml", web_policy("web", None))])?;
     let nft = f.failing_nft("fail")?;
     f.start_agent(&["--nft", &nft, "--fail-mode", "open", "--fail-after", "1s"])?;
     f.expect(&CLIENT, &WEB, false)?;
     f.set_flag("fail", true)?;
-    f.manifests
-        .write("policy.yaml", &web_policy("web", Some("role: other")))?;
+    f.manifests.write("policy.yaml", &web_policy("web", Some("role: other")))?;
     f.wait_for(&CLIENT, &WEB, true)?;
     f.set_flag("fail", false)?;
     f.wait_for(&CLIENT, &WEB, false)?;
@@ -140,10 +110,7 @@ pub fn fail_open_after_persistent_failure() -> Result<(), String> {
 }
 
 pub fn table_deleted_or_flushed_is_reprogrammed() -> Result<(), String> {
-    let mut f = Fixture::new(
-        &[&CLIENT, &WEB],
-        &[("policy.yaml", web_policy("web", None))],
-    )?;
+    let mut f = Fixture::new(&[&CLIENT, &WEB], &[("policy.yaml", web_policy("web", None))])?;
     f.start_agent(&[])?;
     f.expect(&CLIENT, &WEB, false)?;
     let tampering: [&[&str]; 3] = [
@@ -154,11 +121,7 @@ pub fn table_deleted_or_flushed_is_reprogrammed() -> Result<(), String> {
     for args in tampering {
         f.node().exec("nft", args)?;
         let took = f.wait_for(&CLIENT, &WEB, false)?;
-        eprintln!(
-            "    `nft {}` repaired within {} ms",
-            args.join(" "),
-            took.as_millis()
-        );
+        eprintln!("    `nft {}` repaired within {} ms", args.join(" "), took.as_millis());
     }
     expect_metric(f.agent()?, "moat_tamper_detected_total", "", |v| v >= 1.0)
 }
@@ -166,10 +129,7 @@ pub fn table_deleted_or_flushed_is_reprogrammed() -> Result<(), String> {
 /// A killed agent leaves its rules enforced; its successor replaces them without ever letting a
 /// denied connection through.
 pub fn killed_agent_fails_static_and_restarts_without_a_window() -> Result<(), String> {
-    let mut f = Fixture::new(
-        &[&CLIENT, &WEB, &OTHER],
-        &[("policy.yaml", web_policy("web", None))],
-    )?;
+    let mut f = Fixture::new(&[&CLIENT, &WEB, &OTHER], &[("policy.yaml", web_policy("web", None))])?;
     f.start_agent(&[])?;
     f.expect(&CLIENT, &WEB, false)?;
     f.agent_mut()?.kill();
@@ -177,8 +137,7 @@ pub fn killed_agent_fails_static_and_restarts_without_a_window() -> Result<(), S
         f.expect(&CLIENT, &WEB, false)?;
     }
     // While the agent is down, the policy changes: `other` may now connect; `client` still not.
-    f.manifests
-        .write("policy.yaml", &web_policy("web", Some("role: other")))?;
+    f.manifests.write("policy.yaml", &web_policy("web", Some("role: other")))?;
     let stop = Arc::new(AtomicBool::new(false));
     let leaks = Arc::new(AtomicUsize::new(0));
     let probes = Arc::new(AtomicUsize::new(0));
@@ -196,22 +155,15 @@ pub fn killed_agent_fails_static_and_restarts_without_a_window() -> Result<(), S
         })
     };
     std::thread::sleep(Duration::from_millis(100));
-    let restarted = f
-        .start_agent(&[])
-        .and_then(|()| f.wait_for(&OTHER, &WEB, true));
+    let restarted = f.start_agent(&[]).and_then(|()| f.wait_for(&OTHER, &WEB, true));
     std::thread::sleep(Duration::from_millis(300));
     stop.store(true, Ordering::Relaxed);
     let _ = watcher.join();
     restarted?;
-    let (leaks, probes) = (
-        leaks.load(Ordering::Relaxed),
-        probes.load(Ordering::Relaxed),
-    );
+    let (leaks, probes) = (leaks.load(Ordering::Relaxed), probes.load(Ordering::Relaxed));
     eprintln!("    {probes} probes of a denied flow during the restart, {leaks} got through");
     if leaks > 0 || probes == 0 {
-        Err(format!(
-            "{leaks} of {probes} denied probes got through during the restart"
-        ))
+        Err(format!("{leaks} of {probes} denied probes got through during the restart"))
     } else {
         Ok(())
     }
@@ -219,49 +171,24 @@ pub fn killed_agent_fails_static_and_restarts_without_a_window() -> Result<(), S
 
 /// A terminal pod that still reports an address now used by a running pod takes no part.
 pub fn reused_address_follows_the_running_pod() -> Result<(), String> {
-    let newcomer = PodDef {
-        id: "default/newcomer",
-        address: "10.250.0.20",
-        labels: "role: other",
-    };
-    let terminal = pod_yaml(
-        "default/finished-job",
-        newcomer.address,
-        "role: client",
-        "Succeeded",
-    );
+    let newcomer = PodDef { id: "default/newcomer", address: "10.250.0.20", labels: "role: other" };
+    let terminal = pod_yaml("default/finished-job", newcomer.address, "role: client", "Succeeded");
     let mut f = Fixture::new(
         &[&CLIENT, &WEB, &newcomer],
-        &[
-            ("policy.yaml", web_policy("web", Some("role: client"))),
-            ("old.yaml", terminal),
-        ],
+        &[("policy.yaml", web_policy("web", Some("role: client"))), ("old.yaml", terminal)],
     )?;
     f.start_agent(&[])?;
     f.expect(&CLIENT, &WEB, true)?;
     f.expect(&newcomer, &WEB, false)?;
     // The other way round: the running pod is the client, the terminal one is not.
-    f.manifests.write(
-        "old.yaml",
-        &pod_yaml(
-            "default/finished-job",
-            newcomer.address,
-            "role: other",
-            "Failed",
-        ),
-    )?;
-    f.manifests.write(
-        "pod-default-newcomer.yaml",
-        &pod_yaml(newcomer.id, newcomer.address, "role: client", "Running"),
-    )?;
+    f.manifests.write("old.yaml", &pod_yaml("default/finished-job", newcomer.address, "role: other", "Failed"))?;
+    f.manifests
+        .write("pod-default-newcomer.yaml", &pod_yaml(newcomer.id, newcomer.address, "role: client", "Running"))?;
     f.wait_for(&newcomer, &WEB, true).map(drop)
 }
 
 pub fn cleanup_removes_the_table() -> Result<(), String> {
-    let mut f = Fixture::new(
-        &[&CLIENT, &WEB],
-        &[("policy.yaml", web_policy("web", None))],
-    )?;
+    let mut f = Fixture::new(&[&CLIENT, &WEB], &[("policy.yaml", web_policy("web", None))])?;
     f.start_agent(&[])?;
     f.expect(&CLIENT, &WEB, false)?;
     f.agent_mut()?.kill();
@@ -276,10 +203,7 @@ pub fn cleanup_removes_the_table() -> Result<(), String> {
 }
 
 pub fn metrics_health_and_readiness() -> Result<(), String> {
-    let mut f = Fixture::new(
-        &[&CLIENT, &WEB],
-        &[("policy.yaml", web_policy("web", None))],
-    )?;
+    let mut f = Fixture::new(&[&CLIENT, &WEB], &[("policy.yaml", web_policy("web", None))])?;
     let nft = f.failing_nft("fail")?;
     f.set_flag("fail", true)?;
     f.start_agent_unready(&["--nft", &nft])?;
@@ -295,39 +219,12 @@ pub fn metrics_health_and_readiness() -> Result<(), String> {
     f.agent_mut()?.wait_ready()?;
     f.expect(&CLIENT, &WEB, false)?;
     let agent = f.agent()?;
-    expect_metric(
-        agent,
-        "moat_denied_packets_total",
-        "pod=\"default/web\",direction=\"ingress\"",
-        |v| v >= 1.0,
-    )?;
-    expect_metric(
-        agent,
-        "moat_local_pods_isolated",
-        "direction=\"ingress\"",
-        |v| v == 1.0,
-    )?;
-    expect_metric(
-        agent,
-        "moat_local_pods_isolated",
-        "direction=\"egress\"",
-        |v| v == 0.0,
-    )?;
-    expect_metric(agent, "moat_event_to_commit_seconds_count", "", |v| {
-        v >= 1.0
-    })?;
-    expect_metric(
-        agent,
-        "moat_sync_duration_seconds_count",
-        "phase=\"apply\"",
-        |v| v >= 1.0,
-    )?;
-    expect_metric(
-        agent,
-        "moat_last_successful_sync_timestamp_seconds",
-        "",
-        |v| v > 1.0e9,
-    )?;
+    expect_metric(agent, "moat_denied_packets_total", "pod=\"default/web\",direction=\"ingress\"", |v| v >= 1.0)?;
+    expect_metric(agent, "moat_local_pods_isolated", "direction=\"ingress\"", |v| v == 1.0)?;
+    expect_metric(agent, "moat_local_pods_isolated", "direction=\"egress\"", |v| v == 0.0)?;
+    expect_metric(agent, "moat_event_to_commit_seconds_count", "", |v| v >= 1.0)?;
+    expect_metric(agent, "moat_sync_duration_seconds_count", "phase=\"apply\"", |v| v >= 1.0)?;
+    expect_metric(agent, "moat_last_successful_sync_timestamp_seconds", "", |v| v > 1.0e9)?;
     expect_metric(agent, "moat_transaction_failures_total", "", |v| v >= 1.0)?;
     for name in ["moat_chains", "moat_sets", "moat_set_elements"] {
         expect_metric(agent, name, "", |v| v > 0.0)?;
@@ -336,55 +233,31 @@ pub fn metrics_health_and_readiness() -> Result<(), String> {
 }
 
 pub fn denied_flows_are_logged_with_the_engines_reason() -> Result<(), String> {
-    let mut f = Fixture::new(
-        &[&CLIENT, &WEB],
-        &[("policy.yaml", web_policy("deny-web", None))],
-    )?;
+    let mut f = Fixture::new(&[&CLIENT, &WEB], &[("policy.yaml", web_policy("deny-web", None))])?;
     f.start_agent(&[])?;
-    if !f
-        .agent()?
-        .stderr_text()
-        .contains("denied-flow log on NFLOG")
-    {
+    if !f.agent()?.stderr_text().contains("denied-flow log on NFLOG") {
         return Err(format!("NFLOG unavailable:\n{}", f.agent()?.log_tail()));
     }
     f.expect(&CLIENT, &WEB, false)?;
     let deadline = Instant::now() + Duration::from_secs(5);
     while Instant::now() < deadline {
         let out = f.agent()?.stdout_text();
-        if let Some(line) = out
-            .lines()
-            .find(|l| l.contains("\"destination\":\"default/web\""))
-        {
+        if let Some(line) = out.lines().find(|l| l.contains("\"destination\":\"default/web\"")) {
             let json: serde_json::Value = serde_json::from_str(line).map_err(|e| e.to_string())?;
             let ok = json["source"] == "default/client"
                 && json["port"] == 80
                 && json["protocol"] == "TCP"
                 && json["deniedAt"] == "ingress"
                 && json["explanation"]["allowed"] == false
-                && json["reason"]
-                    .as_str()
-                    .is_some_and(|r| r.contains("default/deny-web"));
-            return if ok {
-                Ok(())
-            } else {
-                Err(format!("unexpected denied-flow line: {line}"))
-            };
+                && json["reason"].as_str().is_some_and(|r| r.contains("default/deny-web"));
+            return if ok { Ok(()) } else { Err(format!("unexpected denied-flow line: {line}")) };
         }
         std::thread::sleep(Duration::from_millis(50));
     }
-    Err(format!(
-        "no denied-flow line; stdout:\n{}",
-        f.agent()?.stdout_text()
-    ))
+    Err(format!("no denied-flow line; stdout:\n{}", f.agent()?.stdout_text()))
 }
 
-fn expect_metric(
-    agent: &Agent,
-    name: &str,
-    labels: &str,
-    ok: impl Fn(f64) -> bool,
-) -> Result<(), String> {
+fn expect_metric(agent: &Agent, name: &str, labels: &str, ok: impl Fn(f64) -> bool) -> Result<(), String> {
     match agent.metric(name, labels) {
         Some(v) if ok(v) => Ok(()),
         other => Err(format!("metric {name}{{{labels}}} is {other:?}")),

@@ -74,21 +74,13 @@ spec:
 ";
 
 fn two_pods() -> Result<(Topology, Vec<Servers>), String> {
-    let specs = [
-        ("bench/client", "10.252.0.10"),
-        ("bench/server", "10.252.0.11"),
-    ]
-    .map(|(id, ip)| PodSpec {
+    let specs = [("bench/client", "10.252.0.10"), ("bench/server", "10.252.0.11")].map(|(id, ip)| PodSpec {
         id: id.into(),
         addresses: vec![ip.parse().unwrap_or(IpAddr::from([0, 0, 0, 0]))],
         node: 0,
     });
     let topology = Topology::build(1, &specs)?;
-    let servers = vec![Servers::start(
-        &topology.pods[1].ns.name,
-        "bench/server",
-        &[(Protocol::Tcp, 80)],
-    )?];
+    let servers = vec![Servers::start(&topology.pods[1].ns.name, "bench/server", &[(Protocol::Tcp, 80)])?];
     Ok((topology, servers))
 }
 
@@ -127,11 +119,7 @@ fn latency() -> Result<(), String> {
     manifests.write("pods.yaml", BENCH_PODS)?;
     let logs = TempDir::new("logs")?;
     let dir = manifests.path.to_string_lossy().into_owned();
-    let mut agent = Agent::start(
-        &topology.nodes[0].ns.name,
-        &["--manifests", &dir, "--node", "node0"],
-        &logs.path,
-    )?;
+    let mut agent = Agent::start(&topology.nodes[0].ns.name, &["--manifests", &dir, "--node", "node0"], &logs.path)?;
     agent.wait_ready()?;
     let before = buckets(&agent.get("/metrics")?.1);
     // Each event flips one label of a pod the policies select, so every event changes the table.
@@ -154,11 +142,7 @@ fn latency() -> Result<(), String> {
     let mut delta: Vec<(f64, f64)> = after
         .iter()
         .map(|(bound, count)| {
-            let b = if bound == "+Inf" {
-                f64::INFINITY
-            } else {
-                bound.parse().unwrap_or(f64::INFINITY)
-            };
+            let b = if bound == "+Inf" { f64::INFINITY } else { bound.parse().unwrap_or(f64::INFINITY) };
             (b, count - before.get(bound).copied().unwrap_or(0.0))
         })
         .collect();
@@ -181,8 +165,8 @@ fn connections(client_ns: &str, to: SocketAddr, n: usize) -> Result<Vec<Duration
         let mut buffer = [0u8; 64];
         for _ in 0..n {
             let start = Instant::now();
-            let mut stream = std::net::TcpStream::connect_timeout(&to, Duration::from_secs(1))
-                .map_err(|e| e.to_string())?;
+            let mut stream =
+                std::net::TcpStream::connect_timeout(&to, Duration::from_secs(1)).map_err(|e| e.to_string())?;
             let _ = stream.read(&mut buffer).map_err(|e| e.to_string())?;
             drop(stream);
             times.push(start.elapsed());
@@ -202,34 +186,15 @@ fn connection_cost() -> Result<(), String> {
     // A loaded table: a synthetic cluster in which node0 runs about a third of 3000 pods, plus
     // the two benchmark pods with policies on both ends.
     let manifests = TempDir::new("manifests")?;
-    manifests.write(
-        "synth.yaml",
-        &cluster_yaml(
-            Shape {
-                namespaces: 10,
-                pods: 3000,
-                policies: 1000,
-            },
-            11,
-        ),
-    )?;
+    manifests.write("synth.yaml", &cluster_yaml(Shape { namespaces: 10, pods: 3000, policies: 1000 }, 11))?;
     manifests.write("pods.yaml", BENCH_PODS)?;
     let dir = manifests.path.to_string_lossy().into_owned();
-    let table = netns::run(
-        agent::binary(),
-        &["render", "--manifests", &dir, "--node", "node0"],
-    )?;
+    let table = netns::run(agent::binary(), &["render", "--manifests", &dir, "--node", "node0"])?;
     let script = format!("table inet moat {{}}\ndelete table inet moat\n{table}");
     let scratch = TempDir::new("script")?;
     scratch.write("table.nft", &script)?;
-    let script_path = scratch
-        .path
-        .join("table.nft")
-        .to_string_lossy()
-        .into_owned();
-    let to: SocketAddr = "10.252.0.11:80"
-        .parse()
-        .map_err(|e: std::net::AddrParseError| e.to_string())?;
+    let script_path = scratch.path.join("table.nft").to_string_lossy().into_owned();
+    let to: SocketAddr = "10.252.0.11:80".parse().map_err(|e: std::net::AddrParseError| e.to_string())?;
     let client = topology.pods[0].ns.name.clone();
     connections(&client, to, 50)?; // warm up ARP and caches
     let (mut without, mut with) = (Vec::new(), Vec::new());

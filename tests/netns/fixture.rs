@@ -24,21 +24,9 @@ pub struct PodDef {
     pub labels: &'static str,
 }
 
-pub const CLIENT: PodDef = PodDef {
-    id: "default/client",
-    address: "10.250.0.10",
-    labels: "role: client",
-};
-pub const WEB: PodDef = PodDef {
-    id: "default/web",
-    address: "10.250.0.11",
-    labels: "app: web",
-};
-pub const OTHER: PodDef = PodDef {
-    id: "default/other",
-    address: "10.250.0.12",
-    labels: "role: other",
-};
+pub const CLIENT: PodDef = PodDef { id: "default/client", address: "10.250.0.10", labels: "role: client" };
+pub const WEB: PodDef = PodDef { id: "default/web", address: "10.250.0.11", labels: "app: web" };
+pub const OTHER: PodDef = PodDef { id: "default/other", address: "10.250.0.12", labels: "role: other" };
 
 /// A Pod manifest: running on `node0`, `http` on port 80.
 pub fn pod_yaml(id: &str, address: &str, labels: &str, phase: &str) -> String {
@@ -53,9 +41,9 @@ pub fn pod_yaml(id: &str, address: &str, labels: &str, phase: &str) -> String {
 /// Ingress to `app: web` from pods matching `from` (`None`: from nothing).
 pub fn web_policy(name: &str, from: Option<&str>) -> String {
     let ingress = match from {
-        Some(labels) => format!(
-            "[{{from: [{{podSelector: {{matchLabels: {{{labels}}}}}}}], ports: [{{port: http}}]}}]"
-        ),
+        Some(labels) => {
+            format!("[{{from: [{{podSelector: {{matchLabels: {{{labels}}}}}}}], ports: [{{port: http}}]}}]")
+        }
         None => "[]".into(),
     };
     format!(
@@ -101,13 +89,7 @@ impl Fixture {
             .iter()
             .map(|p| Servers::start(&p.ns.name, &p.id, &[(Protocol::Tcp, PORT)]))
             .collect::<Result<_, _>>()?;
-        Ok(Fixture {
-            agent: None,
-            _servers: servers,
-            topology,
-            manifests,
-            logs: TempDir::new("logs")?,
-        })
+        Ok(Fixture { agent: None, _servers: servers, topology, manifests, logs: TempDir::new("logs")? })
     }
 
     pub fn node(&self) -> &Netns {
@@ -139,10 +121,7 @@ impl Fixture {
     /// A TCP probe from `from` to `to` on port 80.
     pub fn probe(&self, from: &PodDef, to: &PodDef) -> Result<Probe, String> {
         let source = self.topology.pod(from.id).ok_or("no such pod")?;
-        let destination = to
-            .address
-            .parse()
-            .map_err(|e: std::net::AddrParseError| e.to_string())?;
+        let destination = to.address.parse().map_err(|e: std::net::AddrParseError| e.to_string())?;
         Ok(Probe {
             from_ns: source.ns.name.clone(),
             to: destination,

@@ -15,27 +15,16 @@ static COUNTER: AtomicUsize = AtomicUsize::new(0);
 
 /// A fresh, unique namespace name: prefix, process id, counter, and a hint for humans.
 pub fn unique_name(hint: &str) -> String {
-    format!(
-        "{PREFIX}{}-{}-{hint}",
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::Relaxed)
-    )
+    format!("{PREFIX}{}-{}-{hint}", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed))
 }
 
 /// Runs a command, failing with its stderr.
 pub fn run(program: &str, args: &[&str]) -> Result<String, String> {
-    let output = Command::new(program)
-        .args(args)
-        .output()
-        .map_err(|e| format!("{program}: {e}"))?;
+    let output = Command::new(program).args(args).output().map_err(|e| format!("{program}: {e}"))?;
     if output.status.success() {
         Ok(String::from_utf8_lossy(&output.stdout).into_owned())
     } else {
-        Err(format!(
-            "{program} {}: {}",
-            args.join(" "),
-            String::from_utf8_lossy(&output.stderr).trim()
-        ))
+        Err(format!("{program} {}: {}", args.join(" "), String::from_utf8_lossy(&output.stderr).trim()))
     }
 }
 
@@ -93,8 +82,7 @@ impl Drop for Netns {
 
 /// Runs `f` on a scoped thread inside namespace `name`.
 pub fn enter_and_run<T: Send>(name: &str, f: impl FnOnce() -> T + Send) -> Result<T, String> {
-    let file =
-        File::open(format!("/var/run/netns/{name}")).map_err(|e| format!("netns {name}: {e}"))?;
+    let file = File::open(format!("/var/run/netns/{name}")).map_err(|e| format!("netns {name}: {e}"))?;
     std::thread::scope(|scope| {
         scope
             .spawn(move || {

@@ -81,11 +81,7 @@ pub fn two_nodes_enforce_both_ends() -> Result<(), String> {
         .map(|&p| {
             let pod = &cluster.pods[p];
             let node = usize::from(pod.node.as_deref() == Some("node1"));
-            PodSpec {
-                id: pod.id.clone(),
-                addresses: pod.ips.clone(),
-                node,
-            }
+            PodSpec { id: pod.id.clone(), addresses: pod.ips.clone(), node }
         })
         .collect();
     let topology = Topology::build(2, &specs)?;
@@ -97,10 +93,7 @@ pub fn two_nodes_enforce_both_ends() -> Result<(), String> {
             Servers::start(
                 &p.ns.name,
                 &p.id,
-                &PROTOCOLS
-                    .iter()
-                    .flat_map(|&pr| ports.map(|po| (pr, po)))
-                    .collect::<Vec<(Protocol, u16)>>(),
+                &PROTOCOLS.iter().flat_map(|&pr| ports.map(|po| (pr, po))).collect::<Vec<(Protocol, u16)>>(),
             )
         })
         .collect::<Result<_, _>>()?;
@@ -111,24 +104,12 @@ pub fn two_nodes_enforce_both_ends() -> Result<(), String> {
     let mut agents = Vec::new();
     for (index, node) in topology.nodes.iter().enumerate() {
         let name = format!("node{index}");
-        let mut agent = Agent::start(
-            &node.ns.name,
-            &["--manifests", &dir, "--node", &name],
-            &logs.path,
-        )?;
+        let mut agent = Agent::start(&node.ns.name, &["--manifests", &dir, "--node", &name], &logs.path)?;
         agent.wait_ready()?;
         agents.push(agent);
     }
     let remote = topology.pods.iter().filter(|p| p.node == 1).count();
-    if remote == 0
-        || topology
-            .pods
-            .iter()
-            .flat_map(|p| &p.addresses)
-            .filter(|a: &&IpAddr| a.is_ipv6())
-            .count()
-            == 0
-    {
+    if remote == 0 || topology.pods.iter().flat_map(|p| &p.addresses).filter(|a: &&IpAddr| a.is_ipv6()).count() == 0 {
         return Err("the topology needs pods on both nodes, with IPv6".into());
     }
     let (probes, expected) = matrix_probes(&cluster, &pods, &topology, &ports);

@@ -26,9 +26,7 @@ const MAX_PORTS: usize = 5;
 pub fn texts(scenario: &Scenario, file_name: &str) -> Result<Vec<(String, String)>, String> {
     let mut files = Vec::new();
     if let Some(model) = &scenario.model {
-        let path = moat_tests::workspace_dir()
-            .join("models")
-            .join(format!("{model}.yaml"));
+        let path = moat_tests::workspace_dir().join("models").join(format!("{model}.yaml"));
         files.push((
             format!("model-{model}.yaml"),
             std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?,
@@ -37,12 +35,7 @@ pub fn texts(scenario: &Scenario, file_name: &str) -> Result<Vec<(String, String
     if let Some(text) = &scenario.manifests {
         files.push((file_name.to_string(), text.clone()));
     }
-    files.extend(
-        scenario
-            .files
-            .iter()
-            .map(|f| (f.name.replace('/', "_"), f.text.clone())),
-    );
+    files.extend(scenario.files.iter().map(|f| (f.name.replace('/', "_"), f.text.clone())));
     Ok(files)
 }
 
@@ -61,18 +54,12 @@ fn ports(scenario: &Scenario, cluster: &Cluster) -> Vec<u16> {
             add(n);
         }
     }
-    cluster
-        .pods
-        .iter()
-        .flat_map(|p| &p.ports)
-        .for_each(|p| add(p.port));
+    cluster.pods.iter().flat_map(|p| &p.ports).for_each(|p| add(p.port));
     for policy in &cluster.policies {
         for rule in policy.ingress.iter().chain(&policy.egress) {
             for port in &rule.ports {
                 if let PortSpec::Range(lo, hi) = port.port {
-                    [lo, hi, hi.saturating_add(1)]
-                        .into_iter()
-                        .for_each(&mut add);
+                    [lo, hi, hi.saturating_add(1)].into_iter().for_each(&mut add);
                 }
             }
         }
@@ -90,10 +77,7 @@ fn probed_pods(cluster: &Cluster) -> Vec<usize> {
 }
 
 pub fn run(path: &Path) -> Result<(), String> {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let scenario = Scenario::load(path)?;
     let cluster = scenario.cluster(&name)?;
     let pods = probed_pods(&cluster);
@@ -107,11 +91,8 @@ pub fn run(path: &Path) -> Result<(), String> {
             node: 0,
         })
         .collect();
-    let external_addresses: BTreeSet<IpAddr> = externals
-        .iter()
-        .flat_map(|f| [f.from.external(), f.to.external()])
-        .flatten()
-        .collect();
+    let external_addresses: BTreeSet<IpAddr> =
+        externals.iter().flat_map(|f| [f.from.external(), f.to.external()]).flatten().collect();
     specs.extend(external_addresses.iter().map(|ip| PodSpec {
         id: format!("external {ip}"),
         addresses: vec![*ip],
@@ -124,49 +105,36 @@ pub fn run(path: &Path) -> Result<(), String> {
     }
     let mut served = Vec::new();
     for pod in &topology.pods {
-        let wanted: Vec<(Protocol, u16)> = PROTOCOLS
-            .iter()
-            .flat_map(|&proto| ports.iter().map(move |&p| (proto, p)))
-            .collect();
-        let mut extra: Vec<(Protocol, u16)> =
-            externals.iter().map(|f| (f.protocol, f.port)).collect();
+        let wanted: Vec<(Protocol, u16)> =
+            PROTOCOLS.iter().flat_map(|&proto| ports.iter().map(move |&p| (proto, p))).collect();
+        let mut extra: Vec<(Protocol, u16)> = externals.iter().map(|f| (f.protocol, f.port)).collect();
         extra.retain(|e| !wanted.contains(e));
         extra.sort();
         extra.dedup();
-        served.push(Servers::start(
-            &pod.ns.name,
-            &pod.id,
-            &[wanted, extra].concat(),
-        )?);
+        served.push(Servers::start(&pod.ns.name, &pod.id, &[wanted, extra].concat())?);
     }
     let logs = TempDir::new("logs")?;
     let dir = manifests.path.to_string_lossy().into_owned();
-    let mut agent = Agent::start(
-        &topology.nodes[0].ns.name,
-        &["--manifests", &dir],
-        &logs.path,
-    )?;
+    // The agent enforces as the release (and feature gates) the scenario is written for.
+    let mut args = vec!["--manifests".to_string(), dir];
+    if let Some(release) = &scenario.kubernetes_version {
+        args.extend(["--kubernetes-version".to_string(), release.clone()]);
+    }
+    args.extend(scenario.feature_gates.iter().map(|(gate, on)| format!("--feature-gates={gate}={on}")));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let mut agent = Agent::start(&topology.nodes[0].ns.name, &args, &logs.path)?;
     agent.wait_ready()?;
 
     // Pod pairs, per port and protocol, against the matrix.
     let (mut probes, mut expected) = matrix_probes(&cluster, &pods, &topology, &ports);
     // Flows with an external end, against the engine's verdict.
     for flow in &externals {
-        let (Some(from), Some(to)) = (
-            topology
-                .pods
-                .iter()
-                .find(|p| flow.from.matches(&p.id, &p.addresses)),
-            endpoint_address(&topology, flow),
-        ) else {
+        let (Some(from), Some(to)) =
+            (topology.pods.iter().find(|p| flow.from.matches(&p.id, &p.addresses)), endpoint_address(&topology, flow))
+        else {
             continue;
         };
-        let answer = topology
-            .pods
-            .iter()
-            .find(|p| p.addresses.contains(&to))
-            .map(|p| p.id.clone())
-            .unwrap_or_default();
+        let answer = topology.pods.iter().find(|p| p.addresses.contains(&to)).map(|p| p.id.clone()).unwrap_or_default();
         probes.push(Probe {
             from_ns: from.ns.name.clone(),
             to,
@@ -174,17 +142,10 @@ pub fn run(path: &Path) -> Result<(), String> {
             port: flow.port,
             expect: answer,
         });
-        expected.push((
-            format!("{} -> {to} {}/{}", from.id, flow.protocol, flow.port),
-            flow.allowed,
-        ));
+        expected.push((format!("{} -> {to} {}/{}", from.id, flow.protocol, flow.port), flow.allowed));
     }
     // The node reaches every pod, policies or not.
-    for pod in topology
-        .pods
-        .iter()
-        .filter(|p| !p.id.starts_with("external"))
-    {
+    for pod in topology.pods.iter().filter(|p| !p.id.starts_with("external")) {
         if let Some(&to) = pod.addresses.first() {
             probes.push(Probe {
                 from_ns: topology.nodes[0].ns.name.clone(),
@@ -256,15 +217,8 @@ pub fn matrix_probes(
 /// should pass but failed is tried once more (a lost reply is not a denial).
 pub fn disagreements(probes: &[Probe], expected: &[(String, bool)]) -> Vec<String> {
     let mut outcomes = probe_all(probes);
-    let suspicious: Vec<usize> = (0..probes.len())
-        .filter(|&i| expected[i].1 && !outcomes[i])
-        .collect();
-    let retried = probe_all(
-        &suspicious
-            .iter()
-            .map(|&i| probes[i].clone())
-            .collect::<Vec<_>>(),
-    );
+    let suspicious: Vec<usize> = (0..probes.len()).filter(|&i| expected[i].1 && !outcomes[i]).collect();
+    let retried = probe_all(&suspicious.iter().map(|&i| probes[i].clone()).collect::<Vec<_>>());
     for (&i, ok) in suspicious.iter().zip(retried) {
         outcomes[i] = ok;
     }
@@ -272,22 +226,13 @@ pub fn disagreements(probes: &[Probe], expected: &[(String, bool)]) -> Vec<Strin
         .iter()
         .zip(&outcomes)
         .filter(|((_, want), got)| want != *got)
-        .map(|((what, want), got)| {
-            format!(
-                "{what}: engine {}, kernel {}",
-                verdict(*want),
-                verdict(*got)
-            )
-        })
+        .map(|((what, want), got)| format!("{what}: engine {}, kernel {}", verdict(*want), verdict(*got)))
         .collect()
 }
 
 /// The destination's addresses in each family the source has too (both when dual-stack).
 fn same_family_destinations(from: &[IpAddr], to: &[IpAddr]) -> Vec<IpAddr> {
-    to.iter()
-        .copied()
-        .filter(|b| from.iter().any(|a| a.is_ipv4() == b.is_ipv4()))
-        .collect()
+    to.iter().copied().filter(|b| from.iter().any(|a| a.is_ipv4() == b.is_ipv4())).collect()
 }
 
 pub struct ExternalFlow {
@@ -331,9 +276,7 @@ fn endpoint_address(topology: &Topology, flow: &ExternalFlow) -> Option<IpAddr> 
         EndKind::External(ip) => Some(*ip),
         EndKind::Pod(id, _) => {
             let from_v4 = flow.from.external().is_some_and(|ip| ip.is_ipv4());
-            topology
-                .pod(id)
-                .and_then(|p| p.addresses.iter().copied().find(|a| a.is_ipv4() == from_v4))
+            topology.pod(id).and_then(|p| p.addresses.iter().copied().find(|a| a.is_ipv4() == from_v4))
         }
     }
 }
@@ -343,32 +286,19 @@ fn external_flows(scenario: &Scenario, cluster: &Cluster) -> Vec<ExternalFlow> {
     let probed: BTreeSet<usize> = probed_pods(cluster).into_iter().collect();
     let mut flows = Vec::new();
     for flow in &scenario.flows {
-        let (Ok(from), Ok(to)) = (
-            cluster.resolve_endpoint(&flow.from),
-            cluster.resolve_endpoint(&flow.to),
-        ) else {
+        let (Ok(from), Ok(to)) = (cluster.resolve_endpoint(&flow.from), cluster.resolve_endpoint(&flow.to)) else {
             continue;
         };
-        let Ok(protocol) = flow
-            .protocol
-            .as_deref()
-            .unwrap_or("TCP")
-            .parse::<Protocol>()
-        else {
+        let Ok(protocol) = flow.protocol.as_deref().unwrap_or("TCP").parse::<Protocol>() else {
             continue;
         };
         if !PROTOCOLS.contains(&protocol) {
             continue;
         }
         let end = |e: moat_engine::cluster::EndpointId| match e {
-            moat_engine::cluster::EndpointId::External(ip) => Some(EndRef {
-                end: EndKind::External(ip),
-            }),
+            moat_engine::cluster::EndpointId::External(ip) => Some(EndRef { end: EndKind::External(ip) }),
             moat_engine::cluster::EndpointId::Pod(p) if probed.contains(&p) => Some(EndRef {
-                end: EndKind::Pod(
-                    cluster.pods[p].id.clone(),
-                    attributed_addresses(cluster, p).collect(),
-                ),
+                end: EndKind::Pod(cluster.pods[p].id.clone(), attributed_addresses(cluster, p).collect()),
             }),
             moat_engine::cluster::EndpointId::Pod(_) => None,
         };
@@ -387,24 +317,10 @@ fn external_flows(scenario: &Scenario, cluster: &Cluster) -> Vec<ExternalFlow> {
         if !external.is_some_and(|x| pod_addresses.iter().any(|p| p.is_ipv4() == x.is_ipv4())) {
             continue;
         }
-        let Ok(verdict) = evaluate(
-            cluster,
-            &Flow {
-                from,
-                to,
-                port: port_ref(&flow.port),
-                protocol,
-            },
-        ) else {
+        let Ok(verdict) = evaluate(cluster, &Flow { from, to, port: port_ref(&flow.port), protocol }) else {
             continue;
         };
-        flows.push(ExternalFlow {
-            from: a,
-            to: b,
-            protocol,
-            port: verdict.port,
-            allowed: verdict.allowed,
-        });
+        flows.push(ExternalFlow { from: a, to: b, protocol, port: verdict.port, allowed: verdict.allowed });
     }
     flows
 }

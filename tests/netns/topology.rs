@@ -11,11 +11,7 @@ use super::netns::Netns;
 const GATEWAY6: &str = "fe80::1";
 /// Addresses of the nodes themselves (for node-to-pod probes), one per node.
 fn node_address(index: usize, v6: bool) -> String {
-    if v6 {
-        format!("fd00:ffff::{}", index + 1)
-    } else {
-        format!("10.255.255.{}", index + 1)
-    }
+    if v6 { format!("fd00:ffff::{}", index + 1) } else { format!("10.255.255.{}", index + 1) }
 }
 
 pub struct Pod {
@@ -44,10 +40,7 @@ pub struct PodSpec {
 
 impl Topology {
     pub fn build(nodes: usize, pods: &[PodSpec]) -> Result<Topology, String> {
-        let mut built = Topology {
-            pods: Vec::new(),
-            nodes: Vec::new(),
-        };
+        let mut built = Topology { pods: Vec::new(), nodes: Vec::new() };
         for index in 0..nodes {
             let ns = Netns::create(&format!("node{index}"))?;
             ns.exec(
@@ -79,19 +72,9 @@ impl Topology {
         let node = self.nodes.get(spec.node).ok_or("no such node")?;
         let ns = Netns::create(&format!("pod{index}"))?;
         let host_side = format!("pod{index}");
-        node.ns.ip(&[
-            "link", "add", &host_side, "type", "veth", "peer", "name", "eth0", "netns", &ns.name,
-        ])?;
+        node.ns.ip(&["link", "add", &host_side, "type", "veth", "peer", "name", "eth0", "netns", &ns.name])?;
         node.ns.ip(&["link", "set", &host_side, "up"])?;
-        node.ns.ip(&[
-            "-6",
-            "addr",
-            "add",
-            &format!("{GATEWAY6}/64"),
-            "dev",
-            &host_side,
-            "nodad",
-        ])?;
+        node.ns.ip(&["-6", "addr", "add", &format!("{GATEWAY6}/64"), "dev", &host_side, "nodad"])?;
         proxy_arp(&node.ns, &host_side)?;
         ns.ip(&["link", "set", "eth0", "up"])?;
         let mut has_v4 = false;
@@ -100,21 +83,11 @@ impl Topology {
             let a = address.to_string();
             if address.is_ipv4() {
                 ns.ip(&["addr", "add", &format!("{a}/32"), "dev", "eth0"])?;
-                node.ns
-                    .ip(&["route", "add", &format!("{a}/32"), "dev", &host_side])?;
+                node.ns.ip(&["route", "add", &format!("{a}/32"), "dev", &host_side])?;
                 has_v4 = true;
             } else {
-                ns.ip(&[
-                    "-6",
-                    "addr",
-                    "add",
-                    &format!("{a}/128"),
-                    "dev",
-                    "eth0",
-                    "nodad",
-                ])?;
-                node.ns
-                    .ip(&["-6", "route", "add", &format!("{a}/128"), "dev", &host_side])?;
+                ns.ip(&["-6", "addr", "add", &format!("{a}/128"), "dev", "eth0", "nodad"])?;
+                node.ns.ip(&["-6", "route", "add", &format!("{a}/128"), "dev", &host_side])?;
                 has_v6 = true;
             }
         }
@@ -122,9 +95,7 @@ impl Topology {
             ns.ip(&["route", "add", "default", "dev", "eth0"])?;
         }
         if has_v6 {
-            ns.ip(&[
-                "-6", "route", "add", "default", "via", GATEWAY6, "dev", "eth0",
-            ])?;
+            ns.ip(&["-6", "route", "add", "default", "via", GATEWAY6, "dev", "eth0"])?;
         }
         // The other node reaches this pod through the node link.
         if self.nodes.len() == 2 {
@@ -132,9 +103,7 @@ impl Topology {
             for address in &spec.addresses {
                 let a = address.to_string();
                 if address.is_ipv4() {
-                    other
-                        .ns
-                        .ip(&["route", "add", &format!("{a}/32"), "dev", "peer"])?;
+                    other.ns.ip(&["route", "add", &format!("{a}/32"), "dev", "peer"])?;
                 } else {
                     other.ns.ip(&[
                         "-6",
@@ -149,32 +118,17 @@ impl Topology {
                 }
             }
         }
-        self.pods.push(Pod {
-            id: spec.id.clone(),
-            addresses: spec.addresses.clone(),
-            node: spec.node,
-            ns,
-        });
+        self.pods.push(Pod { id: spec.id.clone(), addresses: spec.addresses.clone(), node: spec.node, ns });
         Ok(())
     }
 
     /// A veth pair named `peer` on both nodes.
     fn link_nodes(&self) -> Result<(), String> {
         let (a, b) = (&self.nodes[0], &self.nodes[1]);
-        a.ns.ip(&[
-            "link", "add", "peer", "type", "veth", "peer", "name", "peer", "netns", &b.ns.name,
-        ])?;
+        a.ns.ip(&["link", "add", "peer", "type", "veth", "peer", "name", "peer", "netns", &b.ns.name])?;
         for (index, node) in self.nodes.iter().enumerate() {
             node.ns.ip(&["link", "set", "peer", "up"])?;
-            node.ns.ip(&[
-                "-6",
-                "addr",
-                "add",
-                &format!("{}/64", peer_gateway(index)),
-                "dev",
-                "peer",
-                "nodad",
-            ])?;
+            node.ns.ip(&["-6", "addr", "add", &format!("{}/64", peer_gateway(index)), "dev", "peer", "nodad"])?;
             proxy_arp(&node.ns, "peer")?;
         }
         Ok(())
@@ -190,11 +144,7 @@ impl Topology {
 fn proxy_arp(node: &Netns, device: &str) -> Result<(), String> {
     node.exec(
         "sysctl",
-        &[
-            "-qw",
-            &format!("net.ipv4.conf.{device}.proxy_arp=1"),
-            &format!("net.ipv4.neigh.{device}.proxy_delay=0"),
-        ],
+        &["-qw", &format!("net.ipv4.conf.{device}.proxy_arp=1"), &format!("net.ipv4.neigh.{device}.proxy_delay=0")],
     )
     .map(drop)
 }

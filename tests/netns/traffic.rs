@@ -65,12 +65,8 @@ fn tcp_listener(port: u16) -> Result<TcpListener, String> {
     let socket = Socket::new(Domain::IPV6, Type::STREAM, None).map_err(|e| e.to_string())?;
     socket.set_only_v6(false).map_err(|e| e.to_string())?;
     socket.set_reuse_address(true).map_err(|e| e.to_string())?;
-    socket
-        .set_read_timeout(Some(POLL))
-        .map_err(|e| e.to_string())?;
-    socket
-        .bind(&SocketAddr::from(([0u16; 8], port)).into())
-        .map_err(|e| format!("bind tcp {port}: {e}"))?;
+    socket.set_read_timeout(Some(POLL)).map_err(|e| e.to_string())?;
+    socket.bind(&SocketAddr::from(([0u16; 8], port)).into()).map_err(|e| format!("bind tcp {port}: {e}"))?;
     socket.listen(128).map_err(|e| e.to_string())?;
     Ok(socket.into())
 }
@@ -78,12 +74,8 @@ fn tcp_listener(port: u16) -> Result<TcpListener, String> {
 fn udp_socket(port: u16) -> Result<UdpSocket, String> {
     let socket = Socket::new(Domain::IPV6, Type::DGRAM, None).map_err(|e| e.to_string())?;
     socket.set_only_v6(false).map_err(|e| e.to_string())?;
-    socket
-        .set_read_timeout(Some(POLL))
-        .map_err(|e| e.to_string())?;
-    socket
-        .bind(&SocketAddr::from(([0u16; 8], port)).into())
-        .map_err(|e| format!("bind udp {port}: {e}"))?;
+    socket.set_read_timeout(Some(POLL)).map_err(|e| e.to_string())?;
+    socket.bind(&SocketAddr::from(([0u16; 8], port)).into()).map_err(|e| format!("bind udp {port}: {e}"))?;
     Ok(socket.into())
 }
 
@@ -129,11 +121,7 @@ pub fn probe_within(p: &Probe, timeout: Duration) -> bool {
 
 fn exchange(to: IpAddr, protocol: Protocol, port: u16, timeout: Duration) -> Option<String> {
     let address: SocketAddr = (to, port).into();
-    let domain = if to.is_ipv4() {
-        Domain::IPV4
-    } else {
-        Domain::IPV6
-    };
+    let domain = if to.is_ipv4() { Domain::IPV4 } else { Domain::IPV6 };
     let mut buffer = [0u8; 256];
     match protocol {
         Protocol::Tcp => {
@@ -169,14 +157,8 @@ pub fn probe_all(probes: &[Probe]) -> Vec<bool> {
     let mut outcomes = Vec::with_capacity(probes.len());
     for batch in probes.chunks(PARALLEL) {
         let results: Vec<bool> = std::thread::scope(|scope| {
-            let handles: Vec<_> = batch
-                .iter()
-                .map(|p| scope.spawn(move || probe(p)))
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| h.join().unwrap_or(false))
-                .collect()
+            let handles: Vec<_> = batch.iter().map(|p| scope.spawn(move || probe(p))).collect();
+            handles.into_iter().map(|h| h.join().unwrap_or(false)).collect()
         });
         outcomes.extend(results);
     }

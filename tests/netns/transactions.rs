@@ -34,55 +34,30 @@ pub fn incremental_transactions_match_the_kernel() -> Result<(), String> {
     let node = Netns::create("nft")?;
     let scratch = TempDir::new("nft")?;
     let wrapper = scratch.path.join("nft-in-node");
-    std::fs::write(
-        &wrapper,
-        format!("#!/bin/sh\nexec ip netns exec {} nft \"$@\"\n", node.name),
-    )
-    .map_err(|e| e.to_string())?;
+    std::fs::write(&wrapper, format!("#!/bin/sh\nexec ip netns exec {} nft \"$@\"\n", node.name))
+        .map_err(|e| e.to_string())?;
     run("chmod", &["+x", &wrapper.to_string_lossy()])?;
     let mut nft = Nft::new(&wrapper);
-    let options = Options {
-        node: Some("node0".into()),
-        denied_log: Some(DeniedLog {
-            group: 3710,
-            per_second: 5,
-        }),
-    };
+    let options = Options { node: Some("node0".into()), denied_log: Some(DeniedLog { group: 3710, per_second: 5 }) };
     let mut applied: Option<Ruleset> = None;
     for (step, &(seed, pods, policies)) in STEPS.iter().enumerate() {
-        let cluster = Cluster::from_texts([(
-            "synth.yaml",
-            cluster_yaml(
-                Shape {
-                    namespaces: 3,
-                    pods,
-                    policies,
-                },
-                seed,
-            ),
-        )]);
+        let cluster =
+            Cluster::from_texts([("synth.yaml", cluster_yaml(Shape { namespaces: 3, pods, policies }, seed))]);
         let desired = compile::compile(&cluster, &options).ruleset;
         let script = match &applied {
             None => Some(transaction::replace(&desired, "step")),
             Some(old) => transaction::update(old, &desired, "step"),
         };
         if let Some(script) = &script {
-            nft.apply(script)
-                .map_err(|e| format!("step {step}: {e}\nscript:\n{script}"))?;
+            nft.apply(script).map_err(|e| format!("step {step}: {e}\nscript:\n{script}"))?;
         }
-        let shape = nft
-            .shape()
-            .map_err(|e| e.to_string())?
-            .ok_or("the table is missing")?;
+        let shape = nft.shape().map_err(|e| e.to_string())?.ok_or("the table is missing")?;
         if let Some(difference) = TableShape::of(&desired).difference(&shape) {
             return Err(format!("step {step}: the kernel differs: {difference}"));
         }
         let listed = element_count(&node)?;
         if listed != desired.element_count() {
-            return Err(format!(
-                "step {step}: {listed} elements in the kernel, {} desired",
-                desired.element_count()
-            ));
+            return Err(format!("step {step}: {listed} elements in the kernel, {} desired", desired.element_count()));
         }
         applied = Some(desired);
     }
@@ -91,9 +66,8 @@ pub fn incremental_transactions_match_the_kernel() -> Result<(), String> {
 
 /// Elements of every set and map of the table, as the kernel lists them.
 fn element_count(node: &Netns) -> Result<usize, String> {
-    let json: Value =
-        serde_json::from_str(&node.exec("nft", &["-j", "list", "table", "inet", "moat"])?)
-            .map_err(|e| e.to_string())?;
+    let json: Value = serde_json::from_str(&node.exec("nft", &["-j", "list", "table", "inet", "moat"])?)
+        .map_err(|e| e.to_string())?;
     let objects = json["nftables"].as_array().cloned().unwrap_or_default();
     Ok(objects
         .iter()

@@ -33,8 +33,7 @@ use moat_engine::query::matching::selects;
 use serde::Serialize;
 
 use crate::nft::{
-    AddressField, Chain, ChainRole, Counter, Family, Key, PeerMatch, PortMatch, Rule, Ruleset, Set,
-    SetKind, Value,
+    AddressField, Chain, ChainRole, Counter, Family, Key, PeerMatch, PortMatch, Rule, Ruleset, Set, SetKind, Value,
 };
 pub use peers::attributed_addresses;
 use peers::{PortScope, SetBuilder, trim_comment};
@@ -112,14 +111,7 @@ pub fn compile(cluster: &Cluster, options: &Options) -> Compiled {
         for pods in groups.values() {
             isolated.extend(pods.iter().map(|&p| ((p, direction), true)));
         }
-        compile_direction(
-            cluster,
-            options,
-            direction,
-            &groups,
-            &mut sets,
-            &mut ruleset,
-        );
+        compile_direction(cluster, options, direction, &groups, &mut sets, &mut ruleset);
     }
     ruleset.sets.append(&mut sets.sets);
     let local_pods = local
@@ -131,18 +123,11 @@ pub fn compile(cluster: &Cluster, options: &Options) -> Compiled {
             isolated_egress: isolated.contains_key(&(p, Direction::Egress)),
         })
         .collect();
-    Compiled {
-        ruleset,
-        local_pods,
-    }
+    Compiled { ruleset, local_pods }
 }
 
 /// Local pods isolated in `direction`, grouped by the exact list of policies isolating them.
-fn groups(
-    cluster: &Cluster,
-    local: &[PodIdx],
-    direction: Direction,
-) -> BTreeMap<Vec<PolicyIdx>, Vec<PodIdx>> {
+fn groups(cluster: &Cluster, local: &[PodIdx], direction: Direction) -> BTreeMap<Vec<PolicyIdx>, Vec<PodIdx>> {
     let mut groups: BTreeMap<Vec<PolicyIdx>, Vec<PodIdx>> = BTreeMap::new();
     for &pod in local {
         let policies: Vec<PolicyIdx> = (0..cluster.policies.len())
@@ -172,20 +157,10 @@ fn compile_direction(
         Direction::Egress => (AddressField::Source, AddressField::Destination),
     };
     let deny = names::deny_chain(direction);
-    let mut dispatch = Family::BOTH.map(|f| {
-        Set::new(
-            SetKind::VerdictMap(f),
-            format!("{} group chain of each isolated pod", direction.as_str()),
-        )
-    });
+    let mut dispatch = Family::BOTH
+        .map(|f| Set::new(SetKind::VerdictMap(f), format!("{} group chain of each isolated pod", direction.as_str())));
     let mut counter_maps = Family::BOTH.map(|f| {
-        Set::new(
-            SetKind::CounterMap(f),
-            format!(
-                "{} denied-packets counter of each isolated pod",
-                direction.as_str()
-            ),
-        )
+        Set::new(SetKind::CounterMap(f), format!("{} denied-packets counter of each isolated pod", direction.as_str()))
     });
     for (policies, pods) in groups {
         let ids: Vec<String> = policies.iter().map(|&p| cluster.policies[p].id()).collect();
@@ -200,42 +175,22 @@ fn compile_direction(
             rules.push(Rule::Jump(name));
         }
         rules.push(Rule::Goto(deny.clone()));
-        let comment = trim_comment(&format!(
-            "pods isolated for {} by {}",
-            direction.as_str(),
-            ids.join(", ")
-        ));
-        ruleset.chains.insert(
-            group.clone(),
-            Chain {
-                role: ChainRole::Group,
-                priority: None,
-                comment,
-                rules,
-            },
-        );
+        let comment = trim_comment(&format!("pods isolated for {} by {}", direction.as_str(), ids.join(", ")));
+        ruleset.chains.insert(group.clone(), Chain { role: ChainRole::Group, priority: None, comment, rules });
         for &pod in pods {
             let id = &cluster.pods[pod].id;
             let (counter, declaration) = denied_counter(direction, id);
             ruleset.counters.insert(counter.clone(), declaration);
             for ip in attributed_addresses(cluster, pod) {
                 let family = Family::of(ip) as usize;
-                dispatch[family]
-                    .elements
-                    .insert(Key::Address(ip), Some(Value::Goto(group.clone())));
-                counter_maps[family]
-                    .elements
-                    .insert(Key::Address(ip), Some(Value::Counter(counter.clone())));
+                dispatch[family].elements.insert(Key::Address(ip), Some(Value::Goto(group.clone())));
+                counter_maps[family].elements.insert(Key::Address(ip), Some(Value::Counter(counter.clone())));
             }
         }
     }
     let mut deny_rules: Vec<Rule> = Family::BOTH
         .iter()
-        .map(|&family| Rule::CountDenied {
-            family,
-            field: own,
-            map: names::counter_map(direction, family),
-        })
+        .map(|&family| Rule::CountDenied { family, field: own, map: names::counter_map(direction, family) })
         .collect();
     if let Some(log) = options.denied_log {
         deny_rules.push(Rule::LogDenied {
@@ -245,35 +200,17 @@ fn compile_direction(
         });
     }
     deny_rules.push(Rule::Drop);
-    let deny_comment = format!(
-        "count, sample and drop what no {} rule allows",
-        direction.as_str()
-    );
-    ruleset.chains.insert(
-        deny,
-        Chain {
-            role: ChainRole::Deny,
-            priority: None,
-            comment: deny_comment,
-            rules: deny_rules,
-        },
-    );
+    let deny_comment = format!("count, sample and drop what no {} rule allows", direction.as_str());
+    ruleset
+        .chains
+        .insert(deny, Chain { role: ChainRole::Deny, priority: None, comment: deny_comment, rules: deny_rules });
 
     let mut base_rules = vec![Rule::AcceptEstablished];
-    for (family, (map, counters)) in Family::BOTH
-        .into_iter()
-        .zip(dispatch.into_iter().zip(counter_maps))
-    {
+    for (family, (map, counters)) in Family::BOTH.into_iter().zip(dispatch.into_iter().zip(counter_maps)) {
         let name = names::dispatch_map(direction, family);
-        base_rules.push(Rule::Dispatch {
-            family,
-            field: own,
-            map: name.clone(),
-        });
+        base_rules.push(Rule::Dispatch { family, field: own, map: name.clone() });
         ruleset.sets.insert(name, map);
-        ruleset
-            .sets
-            .insert(names::counter_map(direction, family), counters);
+        ruleset.sets.insert(names::counter_map(direction, family), counters);
     }
     let priority = match direction {
         Direction::Ingress => INGRESS_PRIORITY,
@@ -282,25 +219,14 @@ fn compile_direction(
     let comment = format!("{} policy of local pods", direction.as_str());
     ruleset.chains.insert(
         names::base_chain(direction),
-        Chain {
-            role: ChainRole::Base,
-            priority: Some(priority),
-            comment,
-            rules: base_rules,
-        },
+        Chain { role: ChainRole::Base, priority: Some(priority), comment, rules: base_rules },
     );
 }
 
 /// A pod's denied-packets counter: its name and declaration.
 fn denied_counter(direction: Direction, pod_id: &str) -> (String, Counter) {
-    let comment = trim_comment(&format!(
-        "{} packets denied to {pod_id}",
-        direction.as_str()
-    ));
-    (
-        names::denied_counter(direction, pod_id),
-        Counter { comment },
-    )
+    let comment = trim_comment(&format!("{} packets denied to {pod_id}", direction.as_str()));
+    (names::denied_counter(direction, pod_id), Counter { comment })
 }
 
 /// The NFLOG prefix that tells the denied-flow logger which side denied a packet.
@@ -321,18 +247,10 @@ fn port_templates(rule: &moat_engine::model::policy::Rule) -> Vec<PortTemplate> 
     }
     let mut templates = Vec::new();
     // Resolved against no container ports, a named entry contributes nothing: numbers only.
-    let numeric = rule
-        .ports
-        .iter()
-        .fold(PortSet::empty(), |acc, p| acc.union(&p.ports_at(&[])));
+    let numeric = rule.ports.iter().fold(PortSet::empty(), |acc, p| acc.union(&p.ports_at(&[])));
     let ranges: Vec<(Protocol, u16, u16)> = Protocol::ALL
         .iter()
-        .flat_map(|&proto| {
-            numeric
-                .ranges(proto)
-                .iter()
-                .map(move |&(lo, hi)| (proto, lo, hi))
-        })
+        .flat_map(|&proto| numeric.ranges(proto).iter().map(move |&(lo, hi)| (proto, lo, hi)))
         .collect();
     if !ranges.is_empty() {
         templates.push(PortTemplate::Numeric(ranges));
@@ -347,11 +265,7 @@ fn port_templates(rule: &moat_engine::model::policy::Rule) -> Vec<PortTemplate> 
         .collect();
     named.sort();
     named.dedup();
-    templates.extend(
-        named
-            .into_iter()
-            .map(|(proto, name)| PortTemplate::Named(proto, name)),
-    );
+    templates.extend(named.into_iter().map(|(proto, name)| PortTemplate::Named(proto, name)));
     templates
 }
 
@@ -375,33 +289,23 @@ fn policy_chain(
                 .iter()
                 .flat_map(|peer| Family::BOTH.map(|family| (peer, family)))
                 .filter_map(|(peer, family)| {
-                    sets.peer(policy, peer, family).map(|set| {
-                        Some(PeerMatch {
-                            family,
-                            field: peer_field,
-                            set,
-                        })
-                    })
+                    sets.peer(policy, peer, family).map(|set| Some(PeerMatch { family, field: peer_field, set }))
                 })
                 .collect()
         };
         for template in port_templates(rule) {
             for peer in &peers {
                 match &template {
-                    PortTemplate::Any => rules.push(Rule::Allow {
-                        peer: peer.clone(),
-                        ports: PortMatch::Any,
-                        comment: comment.clone(),
-                    }),
+                    PortTemplate::Any => {
+                        rules.push(Rule::Allow { peer: peer.clone(), ports: PortMatch::Any, comment: comment.clone() })
+                    }
                     PortTemplate::Numeric(ranges) => rules.push(Rule::Allow {
                         peer: peer.clone(),
                         ports: PortMatch::Numeric(ranges.clone()),
                         comment: comment.clone(),
                     }),
                     PortTemplate::Named(protocol, name) => {
-                        let families = peer
-                            .as_ref()
-                            .map_or(Family::BOTH.to_vec(), |p| vec![p.family]);
+                        let families = peer.as_ref().map_or(Family::BOTH.to_vec(), |p| vec![p.family]);
                         for family in families {
                             if let Some(set) = sets.named_port(scope, *protocol, name, family) {
                                 rules.push(Rule::Allow {
@@ -417,12 +321,7 @@ fn policy_chain(
         }
     }
     let comment = trim_comment(&format!("{} rules of {}", direction.as_str(), policy.id()));
-    Chain {
-        role: ChainRole::Policy,
-        priority: None,
-        comment,
-        rules,
-    }
+    Chain { role: ChainRole::Policy, priority: None, comment, rules }
 }
 
 /// The state `--fail-mode closed` programs after persistent failure: every local pod denied in
@@ -430,9 +329,7 @@ fn policy_chain(
 /// last compiled state, reusing its base chains, deny chains and maps.
 pub fn lockdown(compiled: &Compiled) -> Ruleset {
     let mut ruleset = compiled.ruleset.clone();
-    ruleset
-        .chains
-        .retain(|_, c| matches!(c.role, ChainRole::Base | ChainRole::Deny));
+    ruleset.chains.retain(|_, c| matches!(c.role, ChainRole::Base | ChainRole::Deny));
     ruleset.counters.clear();
     let maps: Vec<String> = DIRECTIONS
         .iter()
@@ -450,16 +347,11 @@ pub fn lockdown(compiled: &Compiled) -> Ruleset {
             ruleset.counters.insert(counter.clone(), declaration);
             for &ip in &pod.addresses {
                 let family = Family::of(ip);
-                if let Some(map) = ruleset
-                    .sets
-                    .get_mut(&names::dispatch_map(direction, family))
-                {
-                    map.elements
-                        .insert(Key::Address(ip), Some(Value::Goto(deny.clone())));
+                if let Some(map) = ruleset.sets.get_mut(&names::dispatch_map(direction, family)) {
+                    map.elements.insert(Key::Address(ip), Some(Value::Goto(deny.clone())));
                 }
                 if let Some(map) = ruleset.sets.get_mut(&names::counter_map(direction, family)) {
-                    map.elements
-                        .insert(Key::Address(ip), Some(Value::Counter(counter.clone())));
+                    map.elements.insert(Key::Address(ip), Some(Value::Counter(counter.clone())));
                 }
             }
         }

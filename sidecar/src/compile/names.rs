@@ -11,9 +11,7 @@ const MAX_NAME: usize = 200;
 /// FNV-1a, 64 bits: tiny and stable across Rust releases and platforms (std's hasher is not
 /// guaranteed to be), which names that outlive a process need.
 pub fn stable_hash(text: &str) -> u64 {
-    text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
-    })
+    text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3))
 }
 
 /// 12 hex digits (48 bits) of the hash: collisions are negligible at a node's few thousand objects.
@@ -26,10 +24,7 @@ fn bounded(name: String) -> String {
     if name.len() <= MAX_NAME {
         return name;
     }
-    let cut = (0..=MAX_NAME - 14)
-        .rev()
-        .find(|&i| name.is_char_boundary(i))
-        .unwrap_or(0);
+    let cut = (0..=MAX_NAME - 14).rev().find(|&i| name.is_char_boundary(i)).unwrap_or(0);
     format!("{}~{}", &name[..cut], short_hash(&name))
 }
 
@@ -48,11 +43,7 @@ pub fn policy_chain(direction: Direction, policy_id: &str) -> String {
 
 /// `ingress-group-<hash of the policy list>`.
 pub fn group_chain(direction: Direction, policy_ids: &[String]) -> String {
-    format!(
-        "{}-group-{}",
-        direction.as_str(),
-        short_hash(&policy_ids.join(","))
-    )
+    format!("{}-group-{}", direction.as_str(), short_hash(&policy_ids.join(",")))
 }
 
 /// `ingress-pods-v4`: pod address to group chain.
@@ -82,11 +73,7 @@ pub fn block_set(canonical: &str, family: Family) -> String {
 
 /// `port-tcp-http-local-v4`: addresses of pods declaring the named port, with its number.
 pub fn named_port_set(protocol: &str, name: &str, scope: &str, family: Family) -> String {
-    bounded(format!(
-        "port-{}-{name}-{scope}-{}",
-        protocol.to_ascii_lowercase(),
-        family.suffix()
-    ))
+    bounded(format!("port-{}-{name}-{scope}-{}", protocol.to_ascii_lowercase(), family.suffix()))
 }
 
 #[cfg(test)]
@@ -103,9 +90,6 @@ mod tests {
         let name = policy_chain(Direction::Ingress, &long);
         assert!(name.len() <= MAX_NAME);
         assert_ne!(name, policy_chain(Direction::Ingress, &format!("{long}b")));
-        assert_eq!(
-            policy_chain(Direction::Egress, "default/web"),
-            "egress/default/web"
-        );
+        assert_eq!(policy_chain(Direction::Egress, "default/web"), "egress/default/web");
     }
 }

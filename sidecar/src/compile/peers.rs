@@ -64,14 +64,10 @@ impl PeerKey {
                 },
             },
             PeerKind::IpBlock(block) => {
-                let mut except: Vec<String> =
-                    block.except.iter().map(ToString::to_string).collect();
+                let mut except: Vec<String> = block.except.iter().map(ToString::to_string).collect();
                 except.sort();
                 except.dedup();
-                PeerKey::Block {
-                    cidr: block.cidr.to_string(),
-                    except,
-                }
+                PeerKey::Block { cidr: block.cidr.to_string(), except }
             }
         }
     }
@@ -80,9 +76,7 @@ impl PeerKey {
     fn canonical(&self) -> String {
         match self {
             PeerKey::Selectors { pods, scope } => {
-                let pods = pods
-                    .as_ref()
-                    .map_or("{}".to_string(), LabelSelector::describe);
+                let pods = pods.as_ref().map_or("{}".to_string(), LabelSelector::describe);
                 match scope {
                     NamespaceScope::Own(ns) => format!("pods {pods} in namespace {ns}"),
                     NamespaceScope::Matching(sel) => {
@@ -153,11 +147,7 @@ impl<'c> SetBuilder<'c> {
                 let family_of_block = Family::of(block.cidr.addr());
                 let name = names::block_set(&canonical, family_of_block);
                 let mut set = Set::new(SetKind::AddressRanges(family_of_block), comment.clone());
-                set.elements.extend(
-                    block_ranges(block)
-                        .into_iter()
-                        .map(|(a, b)| (Key::Range(a, b), None)),
-                );
+                set.elements.extend(block_ranges(block).into_iter().map(|(a, b)| (Key::Range(a, b), None)));
                 if !set.elements.is_empty() {
                     self.sets.insert(name.clone(), set);
                     built[family_of_block as usize] = Some(name);
@@ -168,10 +158,7 @@ impl<'c> SetBuilder<'c> {
                 for family in Family::BOTH {
                     let mut set = Set::new(SetKind::Addresses(family), comment.clone());
                     set.elements.extend(
-                        members
-                            .iter()
-                            .filter(|ip| Family::of(**ip) == family)
-                            .map(|ip| (Key::Address(*ip), None)),
+                        members.iter().filter(|ip| Family::of(**ip) == family).map(|ip| (Key::Address(*ip), None)),
                     );
                     if !set.elements.is_empty() {
                         let name = names::peer_set(&canonical, family);
@@ -193,22 +180,12 @@ impl<'c> SetBuilder<'c> {
             if let Some(rep) = ns.representative {
                 // These reasons depend on the namespace alone: no pod of it can match.
                 let verdict = match_peer(self.cluster, policy, peer, EndpointId::Pod(rep));
-                if matches!(
-                    verdict,
-                    Err(PeerMismatch::OtherNamespace | PeerMismatch::NamespaceSelector)
-                ) {
+                if matches!(verdict, Err(PeerMismatch::OtherNamespace | PeerMismatch::NamespaceSelector)) {
                     continue;
                 }
             }
             for class in &ns.classes {
-                if match_peer(
-                    self.cluster,
-                    policy,
-                    peer,
-                    EndpointId::Pod(class.representative),
-                )
-                .is_ok()
-                {
+                if match_peer(self.cluster, policy, peer, EndpointId::Pod(class.representative)).is_ok() {
                     members.extend_from_slice(&class.addresses);
                 }
             }
@@ -218,13 +195,7 @@ impl<'c> SetBuilder<'c> {
 
     /// The set of `address . protocol . port` for pods declaring the named port, or `None` when no
     /// pod in scope declares it in that family.
-    pub fn named_port(
-        &mut self,
-        scope: PortScope,
-        protocol: Protocol,
-        name: &str,
-        family: Family,
-    ) -> Option<String> {
+    pub fn named_port(&mut self, scope: PortScope, protocol: Protocol, name: &str, family: Family) -> Option<String> {
         let key = (scope, protocol, name.to_string());
         if let Some(names) = self.named.get(&key) {
             return names[family as usize].clone();
@@ -236,14 +207,11 @@ impl<'c> SetBuilder<'c> {
         };
         let mut elements: [Vec<Key>; 2] = [Vec::new(), Vec::new()];
         for pod in pods {
-            let declared = cluster.pods[pod]
-                .ports
-                .iter()
-                .filter(|p| p.protocol == protocol && p.name.as_deref() == Some(name));
+            let declared =
+                cluster.pods[pod].ports.iter().filter(|p| p.protocol == protocol && p.name.as_deref() == Some(name));
             for port in declared {
                 for ip in attributed_addresses(cluster, pod) {
-                    elements[Family::of(ip) as usize]
-                        .push(Key::AddressPort(ip, protocol, port.port));
+                    elements[Family::of(ip) as usize].push(Key::AddressPort(ip, protocol, port.port));
                 }
             }
         }
@@ -269,11 +237,7 @@ impl<'c> SetBuilder<'c> {
 /// The addresses the kernel will attribute to `pod`: those the engine attributes to it too (when
 /// two pods report one address, the engine picks one and warns).
 pub fn attributed_addresses(cluster: &Cluster, pod: PodIdx) -> impl Iterator<Item = IpAddr> + '_ {
-    cluster.pods[pod]
-        .ips
-        .iter()
-        .copied()
-        .filter(move |ip| cluster.pod_by_ip(*ip) == Some(pod))
+    cluster.pods[pod].ips.iter().copied().filter(move |ip| cluster.pod_by_ip(*ip) == Some(pod))
 }
 
 /// Groups the pods that have addresses into classes, per namespace.
@@ -286,15 +250,9 @@ fn classes(cluster: &Cluster) -> Vec<NamespaceClasses> {
         if addresses.is_empty() {
             continue;
         }
-        let (ns, index) = by_namespace.entry(p.namespace.as_str()).or_insert_with(|| {
-            (
-                NamespaceClasses {
-                    representative: None,
-                    classes: Vec::new(),
-                },
-                HashMap::new(),
-            )
-        });
+        let (ns, index) = by_namespace
+            .entry(p.namespace.as_str())
+            .or_insert_with(|| (NamespaceClasses { representative: None, classes: Vec::new() }, HashMap::new()));
         if !p.host_network && ns.representative.is_none() {
             ns.representative = Some(pod);
         }
@@ -302,10 +260,7 @@ fn classes(cluster: &Cluster) -> Vec<NamespaceClasses> {
             Some(&i) => ns.classes[i].addresses.extend(addresses),
             None => {
                 index.insert((&p.labels, p.host_network), ns.classes.len());
-                ns.classes.push(Class {
-                    representative: pod,
-                    addresses,
-                });
+                ns.classes.push(Class { representative: pod, addresses });
             }
         }
     }
@@ -318,9 +273,6 @@ pub fn trim_comment(text: &str) -> String {
     if text.len() <= MAX {
         return text.to_string();
     }
-    let cut = (0..=MAX - 3)
-        .rev()
-        .find(|&i| text.is_char_boundary(i))
-        .unwrap_or(0);
+    let cut = (0..=MAX - 3).rev().find(|&i| text.is_char_boundary(i)).unwrap_or(0);
     format!("{}...", &text[..cut])
 }

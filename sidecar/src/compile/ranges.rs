@@ -34,9 +34,7 @@ pub fn block_ranges(block: &IpBlock) -> Vec<(IpAddr, IpAddr)> {
         out.push((start, hi));
     }
     let v4 = is_v4(&block.cidr);
-    out.into_iter()
-        .map(|(a, b)| (address(a, v4), address(b, v4)))
-        .collect()
+    out.into_iter().map(|(a, b)| (address(a, v4), address(b, v4))).collect()
 }
 
 fn is_v4(net: &IpNet) -> bool {
@@ -45,10 +43,7 @@ fn is_v4(net: &IpNet) -> bool {
 
 fn bounds(net: &IpNet) -> (u128, u128) {
     match net {
-        IpNet::V4(n) => (
-            u128::from(u32::from(n.network())),
-            u128::from(u32::from(n.broadcast())),
-        ),
+        IpNet::V4(n) => (u128::from(u32::from(n.network())), u128::from(u32::from(n.broadcast()))),
         IpNet::V6(n) => (u128::from(n.network()), u128::from(n.broadcast())),
     }
 }
@@ -66,10 +61,7 @@ mod tests {
     use super::*;
 
     fn block(cidr: &str, except: &[&str]) -> IpBlock {
-        IpBlock {
-            cidr: cidr.parse().unwrap(),
-            except: except.iter().map(|e| e.parse().unwrap()).collect(),
-        }
+        IpBlock { cidr: cidr.parse().unwrap(), except: except.iter().map(|e| e.parse().unwrap()).collect() }
     }
 
     fn text(ranges: &[(IpAddr, IpAddr)]) -> Vec<String> {
@@ -78,41 +70,23 @@ mod tests {
 
     #[test]
     fn subtracts_exceptions() {
+        assert_eq!(text(&block_ranges(&block("10.0.0.0/24", &[]))), ["10.0.0.0-10.0.0.255"]);
         assert_eq!(
-            text(&block_ranges(&block("10.0.0.0/24", &[]))),
-            ["10.0.0.0-10.0.0.255"]
-        );
-        assert_eq!(
-            text(&block_ranges(&block(
-                "10.0.0.0/16",
-                &["10.0.1.0/24", "10.0.0.0/24", "10.0.1.128/25"]
-            ))),
+            text(&block_ranges(&block("10.0.0.0/16", &["10.0.1.0/24", "10.0.0.0/24", "10.0.1.128/25"]))),
             ["10.0.2.0-10.0.255.255"]
         );
         assert_eq!(
-            text(&block_ranges(&block(
-                "10.0.0.0/8",
-                &["10.255.0.0/16", "10.1.0.0/16"]
-            ))),
+            text(&block_ranges(&block("10.0.0.0/8", &["10.255.0.0/16", "10.1.0.0/16"]))),
             ["10.0.0.0-10.0.255.255", "10.2.0.0-10.254.255.255"]
         );
-        assert_eq!(
-            text(&block_ranges(&block("0.0.0.0/0", &[]))),
-            ["0.0.0.0-255.255.255.255"]
-        );
-        assert_eq!(
-            text(&block_ranges(&block("::/0", &["::/1"]))),
-            ["8000::-ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"]
-        );
+        assert_eq!(text(&block_ranges(&block("0.0.0.0/0", &[]))), ["0.0.0.0-255.255.255.255"]);
+        assert_eq!(text(&block_ranges(&block("::/0", &["::/1"]))), ["8000::-ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"]);
         assert!(block_ranges(&block("10.0.0.0/24", &["10.0.0.0/24"])).is_empty());
     }
 
     #[test]
     fn agrees_with_the_engine_on_membership() {
-        let b = block(
-            "172.17.0.0/16",
-            &["172.17.1.0/24", "172.17.3.0/24", "172.17.3.64/26"],
-        );
+        let b = block("172.17.0.0/16", &["172.17.1.0/24", "172.17.3.0/24", "172.17.3.64/26"]);
         let ranges = block_ranges(&b);
         for third in 0..=4u8 {
             for last in [0u8, 1, 63, 64, 127, 128, 255] {

@@ -25,12 +25,7 @@ pub const REPEAT_WINDOW: Duration = Duration::from_secs(10);
 
 /// Starts listening on `group` in a background thread; fails where NFLOG is unavailable, in which
 /// case denied packets are still counted per pod.
-pub fn start(
-    group: u16,
-    per_second: u32,
-    shared: Arc<Shared>,
-    metrics: Arc<Metrics>,
-) -> Result<(), String> {
+pub fn start(group: u16, per_second: u32, shared: Arc<Shared>, metrics: Arc<Metrics>) -> Result<(), String> {
     let listener = nflog::Listener::bind(group)?;
     let mut limiter = Limiter::new(per_second);
     std::thread::Builder::new()
@@ -49,12 +44,7 @@ pub fn start(
                     let Some(header) = parse(&logged.payload) else {
                         continue;
                     };
-                    let direction = logged
-                        .prefix
-                        .split_whitespace()
-                        .nth(1)
-                        .unwrap_or("")
-                        .to_string();
+                    let direction = logged.prefix.split_whitespace().nth(1).unwrap_or("").to_string();
                     if !limiter.admit(&header, &direction, Instant::now()) {
                         metrics.update(|m| m.denied_flows_suppressed += 1);
                         continue;
@@ -90,21 +80,11 @@ pub fn describe(cluster: Option<&Cluster>, header: &Header, direction: &str) -> 
         line["source"] = json!(cluster.endpoint_name(*from));
         line["destination"] = json!(cluster.endpoint_name(*to));
     }
-    let (Ok(from), Ok(to), Some(protocol), Some(port)) = (from, to, header.protocol(), header.port)
-    else {
-        line["reason"] =
-            json!("not a TCP, UDP or SCTP flow: only policy rules without `ports` allow it");
+    let (Ok(from), Ok(to), Some(protocol), Some(port)) = (from, to, header.protocol(), header.port) else {
+        line["reason"] = json!("not a TCP, UDP or SCTP flow: only policy rules without `ports` allow it");
         return line;
     };
-    if let Ok(verdict) = evaluate(
-        cluster,
-        &Flow {
-            from,
-            to,
-            port: PortRef::Number(port),
-            protocol,
-        },
-    ) {
+    if let Ok(verdict) = evaluate(cluster, &Flow { from, to, port: PortRef::Number(port), protocol }) {
         let explanation = verdict.explain(cluster);
         line["reason"] = json!(explanation.summary);
         line["explanation"] = serde_json::to_value(&explanation).unwrap_or(Value::Null);
@@ -123,35 +103,24 @@ struct Limiter {
 impl Limiter {
     fn new(per_second: u32) -> Self {
         let per_second = f64::from(per_second.max(1));
-        Limiter {
-            per_second,
-            tokens: per_second,
-            refilled: Instant::now(),
-            recent: HashMap::new(),
-        }
+        Limiter { per_second, tokens: per_second, refilled: Instant::now(), recent: HashMap::new() }
     }
 
     fn admit(&mut self, header: &Header, direction: &str, now: Instant) -> bool {
         // Source ports differ per connection; the flow is what repeats.
         let key = (*header, direction.to_string());
-        if self
-            .recent
-            .get(&key)
-            .is_some_and(|&at| now.duration_since(at) < REPEAT_WINDOW)
-        {
+        if self.recent.get(&key).is_some_and(|&at| now.duration_since(at) < REPEAT_WINDOW) {
             return false;
         }
-        self.tokens = (self.tokens
-            + now.duration_since(self.refilled).as_secs_f64() * self.per_second)
-            .min(self.per_second);
+        self.tokens =
+            (self.tokens + now.duration_since(self.refilled).as_secs_f64() * self.per_second).min(self.per_second);
         self.refilled = now;
         if self.tokens < 1.0 {
             return false;
         }
         self.tokens -= 1.0;
         if self.recent.len() > 10_000 {
-            self.recent
-                .retain(|_, &mut at| now.duration_since(at) < REPEAT_WINDOW);
+            self.recent.retain(|_, &mut at| now.duration_since(at) < REPEAT_WINDOW);
         }
         self.recent.insert(key, now);
         true
@@ -180,11 +149,7 @@ mod tests {
         assert!(limiter.admit(&header(2), "ingress", t));
         assert!(!limiter.admit(&header(3), "ingress", t), "bucket empty");
         assert!(limiter.admit(&header(3), "ingress", t + Duration::from_secs(1)));
-        assert!(limiter.admit(
-            &header(1),
-            "ingress",
-            t + REPEAT_WINDOW + Duration::from_secs(1)
-        ));
+        assert!(limiter.admit(&header(1), "ingress", t + REPEAT_WINDOW + Duration::from_secs(1)));
     }
 
     #[test]

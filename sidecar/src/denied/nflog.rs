@@ -2,9 +2,7 @@
 //! the deny chains' `log group N` rule samples.
 
 use netlink_packet_core::{NetlinkMessage, NetlinkPayload};
-use netlink_packet_netfilter::nflog::{
-    ConfigCmd, ConfigMode, PacketNla, ULogMessage, config_request,
-};
+use netlink_packet_netfilter::nflog::{ConfigCmd, ConfigMode, PacketNla, ULogMessage, config_request};
 use netlink_packet_netfilter::{NetfilterMessage, NetfilterMessageInner, NetfilterProtoFamily};
 use netlink_sys::{Socket, constants::NETLINK_NETFILTER};
 
@@ -25,42 +23,23 @@ pub struct Listener {
 impl Listener {
     /// Binds the group; fails where the kernel has no NFLOG (or another listener holds the group).
     pub fn bind(group: u16) -> Result<Listener, String> {
-        let mut socket =
-            Socket::new(NETLINK_NETFILTER).map_err(|e| format!("netlink socket: {e}"))?;
-        socket
-            .bind_auto()
-            .map_err(|e| format!("netlink bind: {e}"))?;
+        let mut socket = Socket::new(NETLINK_NETFILTER).map_err(|e| format!("netlink socket: {e}"))?;
+        socket.bind_auto().map_err(|e| format!("netlink bind: {e}"))?;
         let listener = Listener { socket };
-        listener.configure(
-            group,
-            vec![
-                ConfigCmd::Bind.into(),
-                ConfigMode::new_packet(COPY_RANGE).into(),
-            ],
-        )?;
+        listener.configure(group, vec![ConfigCmd::Bind.into(), ConfigMode::new_packet(COPY_RANGE).into()])?;
         Ok(listener)
     }
 
-    fn configure(
-        &self,
-        group: u16,
-        nlas: Vec<netlink_packet_netfilter::nflog::ConfigNla>,
-    ) -> Result<(), String> {
+    fn configure(&self, group: u16, nlas: Vec<netlink_packet_netfilter::nflog::ConfigNla>) -> Result<(), String> {
         let request = config_request(NetfilterProtoFamily::Unspec, group, nlas);
         let mut buffer = vec![0; request.buffer_len()];
         request.serialize(&mut buffer);
-        self.socket
-            .send(&buffer, 0)
-            .map_err(|e| format!("nflog config: {e}"))?;
-        let (reply, _) = self
-            .socket
-            .recv_from_full()
-            .map_err(|e| format!("nflog config reply: {e}"))?;
+        self.socket.send(&buffer, 0).map_err(|e| format!("nflog config: {e}"))?;
+        let (reply, _) = self.socket.recv_from_full().map_err(|e| format!("nflog config reply: {e}"))?;
         match NetlinkMessage::<NetfilterMessage>::deserialize(&reply) {
-            Ok(NetlinkMessage {
-                payload: NetlinkPayload::Error(e),
-                ..
-            }) if e.code.is_some() => Err(format!("nflog group {group}: {}", e.to_io())),
+            Ok(NetlinkMessage { payload: NetlinkPayload::Error(e), .. }) if e.code.is_some() => {
+                Err(format!("nflog group {group}: {}", e.to_io()))
+            }
             Ok(_) => Ok(()),
             Err(e) => Err(format!("nflog config reply: {e}")),
         }
@@ -68,15 +47,11 @@ impl Listener {
 
     /// Blocks for the next batch of logged packets.
     pub fn receive(&self) -> Result<Vec<Logged>, String> {
-        let (bytes, _) = self
-            .socket
-            .recv_from_full()
-            .map_err(|e| format!("nflog receive: {e}"))?;
+        let (bytes, _) = self.socket.recv_from_full().map_err(|e| format!("nflog receive: {e}"))?;
         let mut logged = Vec::new();
         let mut offset = 0;
         while offset < bytes.len() {
-            let Ok(message) = NetlinkMessage::<NetfilterMessage>::deserialize(&bytes[offset..])
-            else {
+            let Ok(message) = NetlinkMessage::<NetfilterMessage>::deserialize(&bytes[offset..]) else {
                 break;
             };
             let length = message.header.length as usize;
@@ -85,15 +60,10 @@ impl Listener {
                 ..
             }) = message.payload
             {
-                let mut packet = Logged {
-                    prefix: String::new(),
-                    payload: Vec::new(),
-                };
+                let mut packet = Logged { prefix: String::new(), payload: Vec::new() };
                 for nla in nlas {
                     match nla {
-                        PacketNla::Prefix(prefix) => {
-                            packet.prefix = prefix.to_string_lossy().into_owned()
-                        }
+                        PacketNla::Prefix(prefix) => packet.prefix = prefix.to_string_lossy().into_owned(),
                         PacketNla::Payload(payload) => packet.payload = payload,
                         _ => {}
                     }

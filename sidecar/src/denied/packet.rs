@@ -59,12 +59,7 @@ pub fn parse(packet: &[u8]) -> Option<Header> {
         6 | 17 | 132 => transport.and_then(|t| Some(u16::from_be_bytes([*t.get(2)?, *t.get(3)?]))),
         _ => None,
     };
-    Some(Header {
-        source,
-        destination,
-        protocol_number,
-        port,
-    })
+    Some(Header { source, destination, protocol_number, port })
 }
 
 #[cfg(test)]
@@ -73,34 +68,19 @@ mod tests {
 
     #[test]
     fn reads_ipv4_tcp_and_ipv6_udp() {
-        let mut v4 = vec![
-            0x45, 0, 0, 40, 0, 0, 0, 0, 64, 6, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2,
-        ];
+        let mut v4 = vec![0x45, 0, 0, 40, 0, 0, 0, 0, 64, 6, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2];
         v4.extend([0x9c, 0x40, 0x00, 0x50]);
         let h = parse(&v4).unwrap();
         assert_eq!(
-            (
-                h.source.to_string(),
-                h.destination.to_string(),
-                h.port,
-                h.protocol()
-            ),
-            (
-                "10.0.0.1".into(),
-                "10.0.0.2".into(),
-                Some(80),
-                Some(Protocol::Tcp)
-            )
+            (h.source.to_string(), h.destination.to_string(), h.port, h.protocol()),
+            ("10.0.0.1".into(), "10.0.0.2".into(), Some(80), Some(Protocol::Tcp))
         );
         let mut v6 = vec![0x60, 0, 0, 0, 0, 8, 17, 64];
         v6.extend(std::iter::repeat_n(0u8, 15).chain([1]));
         v6.extend(std::iter::repeat_n(0u8, 15).chain([2]));
         v6.extend([0x30, 0x39, 0x00, 0x35]);
         let h = parse(&v6).unwrap();
-        assert_eq!(
-            (h.source.to_string(), h.port, h.protocol()),
-            ("::1".into(), Some(53), Some(Protocol::Udp))
-        );
+        assert_eq!((h.source.to_string(), h.port, h.protocol()), ("::1".into(), Some(53), Some(Protocol::Udp)));
         assert_eq!(parse(&[0x45, 0]), None);
     }
 }

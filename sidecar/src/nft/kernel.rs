@@ -36,54 +36,30 @@ impl TableShape {
         let mut objects: BTreeMap<String, usize> = BTreeMap::new();
         objects.extend(ruleset.counters.keys().map(|n| (n.clone(), 0)));
         objects.extend(ruleset.sets.keys().map(|n| (n.clone(), 0)));
-        objects.extend(
-            ruleset
-                .chains
-                .iter()
-                .map(|(n, c)| (n.clone(), c.rules.len())),
-        );
+        objects.extend(ruleset.chains.iter().map(|(n, c)| (n.clone(), c.rules.len())));
         TableShape { objects }
     }
 
     /// A one-line account of how `actual` differs from `self`, or `None` when they agree.
     pub fn difference(&self, actual: &TableShape) -> Option<String> {
-        let missing: Vec<&String> = self
-            .objects
-            .keys()
-            .filter(|n| !actual.objects.contains_key(*n))
-            .collect();
+        let missing: Vec<&String> = self.objects.keys().filter(|n| !actual.objects.contains_key(*n)).collect();
         let changed: Vec<&String> = self
             .objects
             .iter()
             .filter(|(n, c)| actual.objects.get(*n).is_some_and(|a| a != *c))
             .map(|(n, _)| n)
             .collect();
-        let extra: Vec<&String> = actual
-            .objects
-            .keys()
-            .filter(|n| !self.objects.contains_key(*n))
-            .collect();
+        let extra: Vec<&String> = actual.objects.keys().filter(|n| !self.objects.contains_key(*n)).collect();
         if missing.is_empty() && changed.is_empty() && extra.is_empty() {
             return None;
         }
-        let show = |names: &[&String]| {
-            names
-                .iter()
-                .take(5)
-                .map(|s| s.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
-        };
+        let show = |names: &[&String]| names.iter().take(5).map(|s| s.as_str()).collect::<Vec<_>>().join(", ");
         let mut parts = Vec::new();
         if !missing.is_empty() {
             parts.push(format!("{} missing ({})", missing.len(), show(&missing)));
         }
         if !changed.is_empty() {
-            parts.push(format!(
-                "{} chains with other rules ({})",
-                changed.len(),
-                show(&changed)
-            ));
+            parts.push(format!("{} chains with other rules ({})", changed.len(), show(&changed)));
         }
         if !extra.is_empty() {
             parts.push(format!("{} unexpected ({})", extra.len(), show(&extra)));
@@ -109,19 +85,13 @@ pub struct Nft {
 
 impl Nft {
     pub fn new(binary: impl Into<PathBuf>) -> Nft {
-        Nft {
-            binary: binary.into(),
-        }
+        Nft { binary: binary.into() }
     }
 
     fn run(&self, args: &[&str], stdin: Option<&str>) -> Result<String, KernelError> {
         let mut child = Command::new(&self.binary)
             .args(args)
-            .stdin(if stdin.is_some() {
-                Stdio::piped()
-            } else {
-                Stdio::null()
-            })
+            .stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
@@ -130,19 +100,12 @@ impl Nft {
             // A failed write shows up as nft's own error below.
             let _ = pipe.write_all(script.as_bytes());
         }
-        let output = child
-            .wait_with_output()
-            .map_err(|e| KernelError(format!("nft: {e}")))?;
+        let output = child.wait_with_output().map_err(|e| KernelError(format!("nft: {e}")))?;
         if output.status.success() {
             Ok(String::from_utf8_lossy(&output.stdout).into_owned())
         } else {
             let stderr = String::from_utf8_lossy(&output.stderr);
-            Err(KernelError(format!(
-                "nft {} failed ({}): {}",
-                args.join(" "),
-                output.status,
-                first_lines(&stderr, 12)
-            )))
+            Err(KernelError(format!("nft {} failed ({}): {}", args.join(" "), output.status, first_lines(&stderr, 12))))
         }
     }
 }
@@ -175,13 +138,8 @@ impl Kernel for Nft {
 }
 
 fn objects(json: &str) -> Result<Vec<Json>, KernelError> {
-    let doc: Json =
-        serde_json::from_str(json).map_err(|e| KernelError(format!("unreadable nft JSON: {e}")))?;
-    Ok(doc
-        .get("nftables")
-        .and_then(Json::as_array)
-        .cloned()
-        .unwrap_or_default())
+    let doc: Json = serde_json::from_str(json).map_err(|e| KernelError(format!("unreadable nft JSON: {e}")))?;
+    Ok(doc.get("nftables").and_then(Json::as_array).cloned().unwrap_or_default())
 }
 
 /// Reads `nft -t -j list table` output.
@@ -189,19 +147,11 @@ pub fn parse_shape(json: &str) -> Result<TableShape, KernelError> {
     let mut shape = TableShape::default();
     for object in objects(json)? {
         for kind in ["counter", "set", "map", "chain"] {
-            if let Some(name) = object
-                .get(kind)
-                .and_then(|o| o.get("name"))
-                .and_then(Json::as_str)
-            {
+            if let Some(name) = object.get(kind).and_then(|o| o.get("name")).and_then(Json::as_str) {
                 shape.objects.entry(name.to_string()).or_insert(0);
             }
         }
-        if let Some(chain) = object
-            .get("rule")
-            .and_then(|r| r.get("chain"))
-            .and_then(Json::as_str)
-        {
+        if let Some(chain) = object.get("rule").and_then(|r| r.get("chain")).and_then(Json::as_str) {
             *shape.objects.entry(chain.to_string()).or_insert(0) += 1;
         }
     }
@@ -214,11 +164,6 @@ pub fn parse_counters(json: &str) -> Result<BTreeMap<String, u64>, KernelError> 
         .iter()
         .filter_map(|o| o.get("counter"))
         .filter(|c| c.get("table").and_then(Json::as_str) == Some(TABLE))
-        .filter_map(|c| {
-            Some((
-                c.get("name")?.as_str()?.to_string(),
-                c.get("packets")?.as_u64()?,
-            ))
-        })
+        .filter_map(|c| Some((c.get("name")?.as_str()?.to_string(), c.get("packets")?.as_u64()?)))
         .collect())
 }

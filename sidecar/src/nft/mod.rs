@@ -141,11 +141,7 @@ pub struct Set {
 
 impl Set {
     pub fn new(kind: SetKind, comment: impl Into<String>) -> Set {
-        Set {
-            kind,
-            comment: comment.into(),
-            elements: BTreeMap::new(),
-        }
+        Set { kind, comment: comment.into(), elements: BTreeMap::new() }
     }
 }
 

@@ -16,24 +16,16 @@ pub const ELEMENTS_PER_COMMAND: usize = 1000;
 pub fn table(ruleset: &Ruleset) -> String {
     let mut out = format!("table {FAMILY} {TABLE} {{\n");
     for (name, counter) in &ruleset.counters {
-        let _ = writeln!(
-            out,
-            "\tcounter {name} {{\n\t\tcomment {}\n\t}}",
-            quote(&counter.comment)
-        );
+        let _ = writeln!(out, "\tcounter {name} {{\n\t\tcomment {}\n\t}}", quote(&counter.comment));
     }
-    let (verdict_maps, other_sets): (Vec<_>, Vec<_>) = ruleset
-        .sets
-        .iter()
-        .partition(|(_, s)| matches!(s.kind, SetKind::VerdictMap(_)));
+    let (verdict_maps, other_sets): (Vec<_>, Vec<_>) =
+        ruleset.sets.iter().partition(|(_, s)| matches!(s.kind, SetKind::VerdictMap(_)));
     for (name, set) in other_sets {
         out.push_str(&set_block(name, set));
     }
     let mut chains: Vec<(&String, &Chain)> = ruleset.chains.iter().collect();
     chains.sort_by_key(|(name, chain)| (chain.role, *name));
-    let (base, inner): (Vec<_>, Vec<_>) = chains
-        .into_iter()
-        .partition(|(_, c)| c.role == ChainRole::Base);
+    let (base, inner): (Vec<_>, Vec<_>) = chains.into_iter().partition(|(_, c)| c.role == ChainRole::Base);
     for (name, chain) in inner {
         out.push_str(&chain_block(name, chain));
     }
@@ -49,21 +41,10 @@ pub fn table(ruleset: &Ruleset) -> String {
 
 fn set_block(name: &str, set: &Set) -> String {
     let keyword = if set.kind.is_map() { "map" } else { "set" };
-    let mut out = format!(
-        "\t{keyword} {name} {{\n\t\t{}\n",
-        set_declaration(set).join("\n\t\t")
-    );
+    let mut out = format!("\t{keyword} {name} {{\n\t\t{}\n", set_declaration(set).join("\n\t\t"));
     if !set.elements.is_empty() {
-        let elements: Vec<String> = set
-            .elements
-            .iter()
-            .map(|(k, v)| element(k, v.as_ref()))
-            .collect();
-        let _ = writeln!(
-            out,
-            "\t\telements = {{ {} }}",
-            elements.join(",\n\t\t\t     ")
-        );
+        let elements: Vec<String> = set.elements.iter().map(|(k, v)| element(k, v.as_ref())).collect();
+        let _ = writeln!(out, "\t\telements = {{ {} }}", elements.join(",\n\t\t\t     "));
     }
     out.push_str("\t}\n");
     out
@@ -102,9 +83,7 @@ fn chain_block(name: &str, chain: &Chain) -> String {
 pub fn chain_declaration(chain: &Chain) -> Vec<String> {
     let mut lines = Vec::new();
     if let Some(priority) = chain.priority {
-        lines.push(format!(
-            "type filter hook forward priority {priority}; policy accept;"
-        ));
+        lines.push(format!("type filter hook forward priority {priority}; policy accept;"));
     }
     lines.push(format!("comment {};", quote(&chain.comment)));
     lines
@@ -116,19 +95,10 @@ pub fn rule(rule: &Rule) -> String {
         Rule::Dispatch { family, field, map } => {
             format!("{} {} vmap @{map}", family.keyword(), field.keyword())
         }
-        Rule::Allow {
-            peer,
-            ports,
-            comment,
-        } => {
+        Rule::Allow { peer, ports, comment } => {
             let mut parts = Vec::new();
             if let Some(peer) = peer {
-                parts.push(format!(
-                    "{} {} @{}",
-                    peer.family.keyword(),
-                    peer.field.keyword(),
-                    peer.set
-                ));
+                parts.push(format!("{} {} @{}", peer.family.keyword(), peer.field.keyword(), peer.set));
             }
             match ports {
                 PortMatch::Any => {}
@@ -137,23 +107,13 @@ pub fn rule(rule: &Rule) -> String {
                         .iter()
                         .map(|&(protocol, lo, hi)| {
                             let proto = protocol.as_str().to_ascii_lowercase();
-                            if lo == hi {
-                                format!("{proto} . {lo}")
-                            } else {
-                                format!("{proto} . {lo}-{hi}")
-                            }
+                            if lo == hi { format!("{proto} . {lo}") } else { format!("{proto} . {lo}-{hi}") }
                         })
                         .collect();
-                    parts.push(format!(
-                        "meta l4proto . th dport {{ {} }}",
-                        items.join(", ")
-                    ));
+                    parts.push(format!("meta l4proto . th dport {{ {} }}", items.join(", ")));
                 }
                 PortMatch::Named { family, set } => {
-                    parts.push(format!(
-                        "{} daddr . meta l4proto . th dport @{set}",
-                        family.keyword()
-                    ));
+                    parts.push(format!("{} daddr . meta l4proto . th dport @{set}", family.keyword()));
                 }
             }
             parts.push("accept".into());
@@ -163,21 +123,10 @@ pub fn rule(rule: &Rule) -> String {
         Rule::Jump(chain) => format!("jump {chain}"),
         Rule::Goto(chain) => format!("goto {chain}"),
         Rule::CountDenied { family, field, map } => {
-            format!(
-                "counter name {} {} map @{map}",
-                family.keyword(),
-                field.keyword()
-            )
+            format!("counter name {} {} map @{map}", family.keyword(), field.keyword())
         }
-        Rule::LogDenied {
-            group,
-            prefix,
-            per_second,
-        } => {
-            format!(
-                "limit rate {per_second}/second log prefix {} group {group}",
-                quote(prefix)
-            )
+        Rule::LogDenied { group, prefix, per_second } => {
+            format!("limit rate {per_second}/second log prefix {} group {group}", quote(prefix))
         }
         Rule::Drop => "drop".into(),
     }
@@ -208,18 +157,12 @@ pub fn key_text(key: &Key) -> String {
 /// nft strings: comments and names come from Kubernetes names, which never contain quotes; any
 /// that slipped through are dropped rather than breaking the transaction.
 pub fn quote(text: &str) -> String {
-    let clean: String = text
-        .chars()
-        .filter(|c| *c != '"' && *c != '\\' && !c.is_control())
-        .collect();
+    let clean: String = text.chars().filter(|c| *c != '"' && *c != '\\' && !c.is_control()).collect();
     format!("\"{clean}\"")
 }
 
 /// JSON form of a set's elements: the nft text of each, in order.
-pub fn serialize_elements<S: Serializer>(
-    elements: &BTreeMap<Key, Option<Value>>,
-    s: S,
-) -> Result<S::Ok, S::Error> {
+pub fn serialize_elements<S: Serializer>(elements: &BTreeMap<Key, Option<Value>>, s: S) -> Result<S::Ok, S::Error> {
     s.collect_seq(elements.iter().map(|(k, v)| element(k, v.as_ref())))
 }
 

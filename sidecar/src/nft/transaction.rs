@@ -13,10 +13,7 @@ use super::{Chain, FAMILY, Key, Ruleset, Set, TABLE, Value};
 /// `delete` valid when it is missing; both happen in the same transaction, so no packet ever sees
 /// the table absent.
 pub fn replace(ruleset: &Ruleset, headline: &str) -> String {
-    format!(
-        "# moat {headline}\ntable {FAMILY} {TABLE} {{}}\ndelete table {FAMILY} {TABLE}\n{}",
-        render::table(ruleset)
-    )
+    format!("# moat {headline}\ntable {FAMILY} {TABLE} {{}}\ndelete table {FAMILY} {TABLE}\n{}", render::table(ruleset))
 }
 
 /// Removes the table (`moat-agent cleanup`, `--fail-mode open`). Creating it first makes the
@@ -39,68 +36,29 @@ pub fn update(old: &Ruleset, new: &Ruleset, headline: &str) -> Option<String> {
     let prefix = format!("{FAMILY} {TABLE}");
 
     // 1. Declare new objects (empty), so that everything below may refer to them.
-    for (name, counter) in new
-        .counters
-        .iter()
-        .filter(|(n, _)| !old.counters.contains_key(*n))
-    {
-        let _ = writeln!(
-            out,
-            "add counter {prefix} {name} {{ comment {} }}",
-            render::quote(&counter.comment)
-        );
+    for (name, counter) in new.counters.iter().filter(|(n, _)| !old.counters.contains_key(*n)) {
+        let _ = writeln!(out, "add counter {prefix} {name} {{ comment {} }}", render::quote(&counter.comment));
     }
     for (name, set) in new.sets.iter().filter(|(n, _)| !old.sets.contains_key(*n)) {
         let keyword = if set.kind.is_map() { "map" } else { "set" };
-        let _ = writeln!(
-            out,
-            "add {keyword} {prefix} {name} {{ {} }}",
-            render::set_declaration(set).join(" ")
-        );
+        let _ = writeln!(out, "add {keyword} {prefix} {name} {{ {} }}", render::set_declaration(set).join(" "));
     }
-    for (name, chain) in new
-        .chains
-        .iter()
-        .filter(|(n, _)| !old.chains.contains_key(*n))
-    {
-        let _ = writeln!(
-            out,
-            "add chain {prefix} {name} {{ {} }}",
-            render::chain_declaration(chain).join(" ")
-        );
+    for (name, chain) in new.chains.iter().filter(|(n, _)| !old.chains.contains_key(*n)) {
+        let _ = writeln!(out, "add chain {prefix} {name} {{ {} }}", render::chain_declaration(chain).join(" "));
     }
 
     // 2. Element changes of sets that stay: removals first, because interval sets reject a new
     //    range that overlaps an old one, and a changed map value is a removal plus an addition.
     for (name, set) in &new.sets {
         if let Some(before) = old.sets.get(name) {
-            let gone = before
-                .elements
-                .iter()
-                .filter(|(k, v)| new_value(set, k) != Some(v.as_ref()))
-                .map(|(k, _)| k);
-            element_commands(
-                &mut out,
-                "delete",
-                &prefix,
-                name,
-                gone.map(render::key_text),
-            );
+            let gone = before.elements.iter().filter(|(k, v)| new_value(set, k) != Some(v.as_ref())).map(|(k, _)| k);
+            element_commands(&mut out, "delete", &prefix, name, gone.map(render::key_text));
         }
     }
     for (name, set) in &new.sets {
         let before = old.sets.get(name);
-        let added = set
-            .elements
-            .iter()
-            .filter(|(k, v)| before.and_then(|b| new_value(b, k)) != Some(v.as_ref()));
-        element_commands(
-            &mut out,
-            "add",
-            &prefix,
-            name,
-            added.map(|(k, v)| render::element(k, v.as_ref())),
-        );
+        let added = set.elements.iter().filter(|(k, v)| before.and_then(|b| new_value(b, k)) != Some(v.as_ref()));
+        element_commands(&mut out, "add", &prefix, name, added.map(|(k, v)| render::element(k, v.as_ref())));
     }
 
     // 3. Rewrite chains whose rules changed (new chains are empty so far).
@@ -118,11 +76,7 @@ pub fn update(old: &Ruleset, new: &Ruleset, headline: &str) -> Option<String> {
 
     // 4. Remove what is gone, once nothing refers to it: chains are flushed before any is deleted
     //    because removed chains may jump to each other; sets and counters go last.
-    let removed_chains: Vec<&String> = old
-        .chains
-        .keys()
-        .filter(|n| !new.chains.contains_key(*n))
-        .collect();
+    let removed_chains: Vec<&String> = old.chains.keys().filter(|n| !new.chains.contains_key(*n)).collect();
     for name in &removed_chains {
         let _ = writeln!(out, "flush chain {prefix} {name}");
     }
@@ -133,11 +87,7 @@ pub fn update(old: &Ruleset, new: &Ruleset, headline: &str) -> Option<String> {
         let keyword = if set.kind.is_map() { "map" } else { "set" };
         let _ = writeln!(out, "delete {keyword} {prefix} {name}");
     }
-    for name in old
-        .counters
-        .keys()
-        .filter(|n| !new.counters.contains_key(*n))
-    {
+    for name in old.counters.keys().filter(|n| !new.counters.contains_key(*n)) {
         let _ = writeln!(out, "delete counter {prefix} {name}");
     }
     Some(out)
@@ -148,39 +98,20 @@ fn new_value<'s>(set: &'s Set, key: &Key) -> Option<Option<&'s Value>> {
     set.elements.get(key).map(Option::as_ref)
 }
 
-fn element_commands(
-    out: &mut String,
-    verb: &str,
-    prefix: &str,
-    set: &str,
-    items: impl Iterator<Item = String>,
-) {
+fn element_commands(out: &mut String, verb: &str, prefix: &str, set: &str, items: impl Iterator<Item = String>) {
     let items: Vec<String> = items.collect();
     for chunk in items.chunks(ELEMENTS_PER_COMMAND) {
-        let _ = writeln!(
-            out,
-            "{verb} element {prefix} {set} {{ {} }}",
-            chunk.join(", ")
-        );
+        let _ = writeln!(out, "{verb} element {prefix} {set} {{ {} }}", chunk.join(", "));
     }
 }
 
 /// Whether an object kept its name but changed what it is (set type, comment, chain hook): nft
 /// cannot alter those in place.
 fn redefined(old: &Ruleset, new: &Ruleset) -> bool {
-    let sets = old.sets.iter().any(|(n, s)| {
-        new.sets
-            .get(n)
-            .is_some_and(|t| t.kind != s.kind || t.comment != s.comment)
-    });
-    let chains = old
-        .chains
-        .iter()
-        .any(|(n, c)| new.chains.get(n).is_some_and(|d| declaration_differs(c, d)));
-    let counters = old
-        .counters
-        .iter()
-        .any(|(n, c)| new.counters.get(n).is_some_and(|d| d != c));
+    let sets =
+        old.sets.iter().any(|(n, s)| new.sets.get(n).is_some_and(|t| t.kind != s.kind || t.comment != s.comment));
+    let chains = old.chains.iter().any(|(n, c)| new.chains.get(n).is_some_and(|d| declaration_differs(c, d)));
+    let counters = old.counters.iter().any(|(n, c)| new.counters.get(n).is_some_and(|d| d != c));
     sets || chains || counters
 }
 

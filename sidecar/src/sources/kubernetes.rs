@@ -40,12 +40,7 @@ impl Kind {
     fn resource(self) -> ApiResource {
         let (group, version, kind, plural) = match self {
             Kind::Namespace => ("", "v1", "Namespace", "namespaces"),
-            Kind::NetworkPolicy => (
-                "networking.k8s.io",
-                "v1",
-                "NetworkPolicy",
-                "networkpolicies",
-            ),
+            Kind::NetworkPolicy => ("networking.k8s.io", "v1", "NetworkPolicy", "networkpolicies"),
             Kind::Pod => ("", "v1", "Pod", "pods"),
         };
         ApiResource::from_gvk_with_plural(&GroupVersionKind::gvk(group, version, kind), plural)
@@ -55,18 +50,12 @@ impl Kind {
 /// Starts every watch on the current tokio runtime. With a node, pods are watched in two halves
 /// (this node's, the others'), so the local half stays small and fast to relist.
 pub fn start(client: &Client, node: Option<&str>, agent: &Sender<Event>) {
-    for (kind, source) in [
-        (Kind::Namespace, NAMESPACES),
-        (Kind::NetworkPolicy, POLICIES),
-    ] {
+    for (kind, source) in [(Kind::Namespace, NAMESPACES), (Kind::NetworkPolicy, POLICIES)] {
         let api = Api::all_with(client.clone(), &kind.resource());
         tokio::spawn(follow_objects(api, kind, source, agent.clone()));
     }
     let selectors: Vec<Option<String>> = match node {
-        Some(node) => vec![
-            Some(format!("spec.nodeName={node}")),
-            Some(format!("spec.nodeName!={node}")),
-        ],
+        Some(node) => vec![Some(format!("spec.nodeName={node}")), Some(format!("spec.nodeName!={node}"))],
         None => vec![None],
     };
     let store = Arc::new(Mutex::new(PodStore::new(selectors.len())));
@@ -76,46 +65,22 @@ pub fn start(client: &Client, node: Option<&str>, agent: &Sender<Event>) {
         if let Some(selector) = &selector {
             config = config.fields(selector);
         }
-        tokio::spawn(follow_pods(
-            api,
-            config,
-            index,
-            store.clone(),
-            agent.clone(),
-        ));
+        tokio::spawn(follow_pods(api, config, index, store.clone(), agent.clone()));
     }
 }
 
 /// Namespaces or policies: one text per object, keyed by namespace and name.
-async fn follow_objects(
-    api: Api<DynamicObject>,
-    kind: Kind,
-    source: &'static str,
-    agent: Sender<Event>,
-) {
+async fn follow_objects(api: Api<DynamicObject>, kind: Kind, source: &'static str, agent: Sender<Event>) {
     let mut current: HashMap<String, String> = HashMap::new();
     let mut relist: Option<HashMap<String, String>> = None;
-    let mut stream = watcher(api, watcher::Config::default())
-        .backoff(WatchBackoff::new())
-        .boxed();
+    let mut stream = watcher(api, watcher::Config::default()).backoff(WatchBackoff::new()).boxed();
     while let Some(event) = stream.next().await {
         let observed_at = Instant::now();
-        let send = |change| {
-            agent
-                .send(Event::Source(Update {
-                    source: source.into(),
-                    change,
-                    observed_at,
-                }))
-                .is_ok()
-        };
+        let send = |change| agent.send(Event::Source(Update { source: source.into(), change, observed_at })).is_ok();
         let event = match event {
             Ok(event) => event,
             Err(e) => {
-                log::warn(
-                    "kubernetes watch failed; retrying",
-                    json!({"source": source, "error": e.to_string()}),
-                );
+                log::warn("kubernetes watch failed; retrying", json!({"source": source, "error": e.to_string()}));
                 continue;
             }
         };
@@ -170,10 +135,7 @@ async fn follow_pods(
         let event = match event {
             Ok(event) => event,
             Err(e) => {
-                log::warn(
-                    "kubernetes watch failed; retrying",
-                    json!({"source": PODS, "error": e.to_string()}),
-                );
+                log::warn("kubernetes watch failed; retrying", json!({"source": PODS, "error": e.to_string()}));
                 continue;
             }
         };
@@ -191,26 +153,16 @@ async fn follow_pods(
                     Vec::new()
                 }
                 watcher::Event::InitDone => store.replace(watch, relist.take().unwrap_or_default()),
-                watcher::Event::Apply(object) => PodEntry::of(&object)
-                    .map(|e| store.apply(watch, e))
-                    .unwrap_or_default(),
-                watcher::Event::Delete(object) => object
-                    .metadata
-                    .uid
-                    .as_deref()
-                    .map(|uid| store.delete(watch, uid))
-                    .unwrap_or_default(),
+                watcher::Event::Apply(object) => {
+                    PodEntry::of(&object).map(|e| store.apply(watch, e)).unwrap_or_default()
+                }
+                watcher::Event::Delete(object) => {
+                    object.metadata.uid.as_deref().map(|uid| store.delete(watch, uid)).unwrap_or_default()
+                }
             }
         };
         for change in changes {
-            if agent
-                .send(Event::Source(Update {
-                    source: PODS.into(),
-                    change,
-                    observed_at,
-                }))
-                .is_err()
-            {
+            if agent.send(Event::Source(Update { source: PODS.into(), change, observed_at })).is_err() {
                 return;
             }
         }
@@ -274,10 +226,7 @@ fn engine_text(kind: Kind, object: &DynamicObject) -> String {
     match kind {
         Kind::Namespace => {}
         Kind::NetworkPolicy => {
-            doc.insert(
-                "spec".into(),
-                object.data.get("spec").cloned().unwrap_or(Value::Null),
-            );
+            doc.insert("spec".into(), object.data.get("spec").cloned().unwrap_or(Value::Null));
         }
         Kind::Pod => {
             metadata.insert("uid".into(), json!(object.metadata.uid));
@@ -285,11 +234,13 @@ fn engine_text(kind: Kind, object: &DynamicObject) -> String {
             let containers: Vec<Value> = spec
                 .and_then(|s| s.get("containers"))
                 .and_then(Value::as_array)
-                .map(|cs| cs.iter().map(|c| json!({"name": c.get("name"), "ports": c.get("ports").cloned().unwrap_or(json!([]))})).collect())
+                .map(|cs| {
+                    cs.iter()
+                        .map(|c| json!({"name": c.get("name"), "ports": c.get("ports").cloned().unwrap_or(json!([]))}))
+                        .collect()
+                })
                 .unwrap_or_default();
-            let field = |v: Option<&Value>, name: &str| {
-                v.and_then(|v| v.get(name)).cloned().unwrap_or(Value::Null)
-            };
+            let field = |v: Option<&Value>, name: &str| v.and_then(|v| v.get(name)).cloned().unwrap_or(Value::Null);
             let mut spec_out = Map::new();
             spec_out.insert("containers".into(), json!(containers));
             for name in ["nodeName", "hostNetwork"] {
@@ -329,14 +280,9 @@ struct PodEntry {
 impl PodEntry {
     fn of(object: &DynamicObject) -> Option<PodEntry> {
         let uid = object.metadata.uid.clone()?;
-        let phase = object
-            .data
-            .get("status")
-            .and_then(|s| s.get("phase"))
-            .and_then(Value::as_str);
-        let created = serde_json::to_value(&object.metadata.creation_timestamp)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_string));
+        let phase = object.data.get("status").and_then(|s| s.get("phase")).and_then(Value::as_str);
+        let created =
+            serde_json::to_value(&object.metadata.creation_timestamp).ok().and_then(|v| v.as_str().map(str::to_string));
         Some(PodEntry {
             uid,
             name: key(object),
@@ -361,20 +307,12 @@ struct PodStore {
 
 impl PodStore {
     fn new(watches: usize) -> Self {
-        PodStore {
-            watches: vec![None; watches],
-            by_name: HashMap::new(),
-            emitted: HashMap::new(),
-            started: false,
-        }
+        PodStore { watches: vec![None; watches], by_name: HashMap::new(), emitted: HashMap::new(), started: false }
     }
 
     fn apply(&mut self, watch: usize, entry: PodEntry) -> Vec<Change> {
         let name = entry.name.clone();
-        self.by_name
-            .entry(name.clone())
-            .or_default()
-            .insert((watch, entry.uid.clone()));
+        self.by_name.entry(name.clone()).or_default().insert((watch, entry.uid.clone()));
         if let Some(Some(pods)) = self.watches.get_mut(watch) {
             pods.insert(entry.uid.clone(), entry);
         }
@@ -382,11 +320,7 @@ impl PodStore {
     }
 
     fn delete(&mut self, watch: usize, uid: &str) -> Vec<Change> {
-        let removed = self
-            .watches
-            .get_mut(watch)
-            .and_then(|w| w.as_mut())
-            .and_then(|pods| pods.remove(uid));
+        let removed = self.watches.get_mut(watch).and_then(|w| w.as_mut()).and_then(|pods| pods.remove(uid));
         let Some(entry) = removed else {
             return Vec::new();
         };
@@ -396,21 +330,14 @@ impl PodStore {
 
     /// A watch's complete (re)list replaces everything it delivered before.
     fn replace(&mut self, watch: usize, pods: HashMap<String, PodEntry>) -> Vec<Change> {
-        let old = self
-            .watches
-            .get_mut(watch)
-            .and_then(Option::take)
-            .unwrap_or_default();
+        let old = self.watches.get_mut(watch).and_then(Option::take).unwrap_or_default();
         let mut touched: BTreeSet<String> = BTreeSet::new();
         for entry in old.values() {
             self.forget(watch, entry);
             touched.insert(entry.name.clone());
         }
         for entry in pods.values() {
-            self.by_name
-                .entry(entry.name.clone())
-                .or_default()
-                .insert((watch, entry.uid.clone()));
+            self.by_name.entry(entry.name.clone()).or_default().insert((watch, entry.uid.clone()));
             touched.insert(entry.name.clone());
         }
         if let Some(slot) = self.watches.get_mut(watch) {
@@ -430,17 +357,13 @@ impl PodStore {
 
     /// The pod the engine should see under `name`: not terminal if possible, else the newest.
     fn best(&self, name: &str) -> Option<&PodEntry> {
-        self.by_name
-            .get(name)?
-            .iter()
-            .filter_map(|(w, uid)| self.watches.get(*w)?.as_ref()?.get(uid))
-            .min_by(|a, b| {
-                (a.terminal, std::cmp::Reverse(&a.created), &a.uid).cmp(&(
-                    b.terminal,
-                    std::cmp::Reverse(&b.created),
-                    &b.uid,
-                ))
-            })
+        self.by_name.get(name)?.iter().filter_map(|(w, uid)| self.watches.get(*w)?.as_ref()?.get(uid)).min_by(|a, b| {
+            (a.terminal, std::cmp::Reverse(&a.created), &a.uid).cmp(&(
+                b.terminal,
+                std::cmp::Reverse(&b.created),
+                &b.uid,
+            ))
+        })
     }
 
     /// The changes for the agent after `names` were touched: nothing until every watch has listed,
@@ -452,10 +375,8 @@ impl PodStore {
         if !self.started {
             self.started = true;
             let names: Vec<String> = self.by_name.keys().cloned().collect();
-            let view: BTreeMap<String, String> = names
-                .into_iter()
-                .filter_map(|n| self.best(&n).map(|e| (n, e.text.clone())))
-                .collect();
+            let view: BTreeMap<String, String> =
+                names.into_iter().filter_map(|n| self.best(&n).map(|e| (n, e.text.clone()))).collect();
             self.emitted = view.clone().into_iter().collect();
             return vec![Change::Replace(view)];
         }
@@ -496,26 +417,16 @@ mod tests {
 
     #[test]
     fn pod_text_keeps_only_what_evaluation_reads() {
-        let text = engine_text(
-            Kind::Pod,
-            &pod("u1", "web", "Running", "2024-01-01T00:00:00Z", "10.0.0.1"),
-        );
+        let text = engine_text(Kind::Pod, &pod("u1", "web", "Running", "2024-01-01T00:00:00Z", "10.0.0.1"));
         assert!(
             text.contains("\"podIP\": \"10.0.0.1\"")
                 && text.contains("\"containerPort\": 80")
                 && text.contains("\"uid\": \"u1\"")
         );
-        assert!(
-            !text.contains("managedFields")
-                && !text.contains("conditions")
-                && !text.contains("image")
-        );
+        assert!(!text.contains("managedFields") && !text.contains("conditions") && !text.contains("image"));
         let cluster = moat_engine::Cluster::from_texts([("pod.json", text)]);
         assert!(
-            cluster
-                .diagnostics
-                .iter()
-                .all(|d| d.severity != moat_engine::Severity::Error),
+            cluster.diagnostics.iter().all(|d| d.severity != moat_engine::Severity::Error),
             "{:?}",
             cluster.diagnostics
         );
@@ -526,32 +437,11 @@ mod tests {
     #[test]
     fn a_running_pod_wins_over_a_terminal_one_of_the_same_name() {
         let mut store = PodStore::new(2);
-        let old = PodEntry::of(&pod(
-            "old",
-            "db-0",
-            "Failed",
-            "2024-01-01T00:00:00Z",
-            "10.0.0.5",
-        ))
-        .unwrap();
-        let new = PodEntry::of(&pod(
-            "new",
-            "db-0",
-            "Running",
-            "2024-01-02T00:00:00Z",
-            "10.0.0.6",
-        ))
-        .unwrap();
-        assert!(
-            store
-                .replace(0, [("old".to_string(), old)].into())
-                .is_empty(),
-            "nothing before every watch listed"
-        );
+        let old = PodEntry::of(&pod("old", "db-0", "Failed", "2024-01-01T00:00:00Z", "10.0.0.5")).unwrap();
+        let new = PodEntry::of(&pod("new", "db-0", "Running", "2024-01-02T00:00:00Z", "10.0.0.6")).unwrap();
+        assert!(store.replace(0, [("old".to_string(), old)].into()).is_empty(), "nothing before every watch listed");
         let first = store.replace(1, HashMap::new());
-        assert!(
-            matches!(&first[..], [Change::Replace(view)] if view["default/db-0"].contains("10.0.0.5"))
-        );
+        assert!(matches!(&first[..], [Change::Replace(view)] if view["default/db-0"].contains("10.0.0.5")));
         let changes = store.apply(1, new);
         assert!(
             matches!(&changes[..], [Change::Upsert(name, text)] if name == "default/db-0" && text.contains("10.0.0.6"))

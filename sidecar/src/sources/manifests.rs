@@ -23,33 +23,21 @@ pub fn read_dir(dir: &Path) -> std::io::Result<BTreeMap<String, String>> {
     while let Some(current) = pending.pop() {
         for entry in std::fs::read_dir(&current)? {
             let path = entry?.path();
-            let hidden = path
-                .file_name()
-                .is_some_and(|n| n.to_string_lossy().starts_with('.'));
+            let hidden = path.file_name().is_some_and(|n| n.to_string_lossy().starts_with('.'));
             if hidden {
                 continue;
             }
             if path.is_dir() {
                 pending.push(path);
-            } else if path
-                .extension()
-                .is_some_and(|e| e == "yaml" || e == "yml" || e == "json")
-            {
-                let name = path
-                    .strip_prefix(dir)
-                    .unwrap_or(&path)
-                    .to_string_lossy()
-                    .into_owned();
+            } else if path.extension().is_some_and(|e| e == "yaml" || e == "yml" || e == "json") {
+                let name = path.strip_prefix(dir).unwrap_or(&path).to_string_lossy().into_owned();
                 match std::fs::read_to_string(&path) {
                     Ok(text) => {
                         files.insert(name, text);
                     }
                     // Deleted between listing and reading: the next event brings the new state.
                     Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                    Err(e) => log::warn(
-                        "cannot read manifest",
-                        json!({"file": name, "error": e.to_string()}),
-                    ),
+                    Err(e) => log::warn("cannot read manifest", json!({"file": name, "error": e.to_string()})),
                 }
             }
         }
@@ -60,12 +48,7 @@ pub fn read_dir(dir: &Path) -> std::io::Result<BTreeMap<String, String>> {
 /// Watches `dir` until the agent goes away: the complete view first, then a new view after each
 /// burst of changes (quiet for `debounce`, or `max_delay` after the burst began when changes keep
 /// coming). Returns once the initial view was sent.
-pub fn watch(
-    dir: PathBuf,
-    debounce: Duration,
-    max_delay: Duration,
-    agent: Sender<Event>,
-) -> Result<(), String> {
+pub fn watch(dir: PathBuf, debounce: Duration, max_delay: Duration, agent: Sender<Event>) -> Result<(), String> {
     let (tx, rx) = mpsc::channel();
     let mut watcher = RecommendedWatcher::new(
         move |event: notify::Result<notify::Event>| {
@@ -74,18 +57,10 @@ pub fn watch(
         notify::Config::default(),
     )
     .map_err(|e| format!("cannot watch `{}`: {e}", dir.display()))?;
-    watcher
-        .watch(&dir, RecursiveMode::Recursive)
-        .map_err(|e| format!("cannot watch `{}`: {e}", dir.display()))?;
+    watcher.watch(&dir, RecursiveMode::Recursive).map_err(|e| format!("cannot watch `{}`: {e}", dir.display()))?;
     let initial = read_dir(&dir).map_err(|e| format!("cannot read `{}`: {e}", dir.display()))?;
     let send = move |files, observed_at| {
-        agent
-            .send(Event::Source(Update {
-                source: SOURCE.into(),
-                change: Change::Replace(files),
-                observed_at,
-            }))
-            .is_ok()
+        agent.send(Event::Source(Update { source: SOURCE.into(), change: Change::Replace(files), observed_at })).is_ok()
     };
     if !send(initial.clone(), Instant::now()) {
         return Ok(());

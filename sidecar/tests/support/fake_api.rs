@@ -25,12 +25,7 @@ use tokio::task::JoinHandle;
 const RESOURCES: [(&str, &str, &str, &str); 3] = [
     ("/api/v1/pods", "pods", "v1", "Pod"),
     ("/api/v1/namespaces", "namespaces", "v1", "Namespace"),
-    (
-        "/apis/networking.k8s.io/v1/networkpolicies",
-        "networkpolicies",
-        "networking.k8s.io/v1",
-        "NetworkPolicy",
-    ),
+    ("/apis/networking.k8s.io/v1/networkpolicies", "networkpolicies", "networking.k8s.io/v1", "NetworkPolicy"),
 ];
 
 /// A watch ends after this long, as real API servers end watches after their timeout.
@@ -80,29 +75,16 @@ impl FakeApi {
     pub async fn start() -> FakeApi {
         let (changes, _) = broadcast::channel(4096);
         let (stop, _) = broadcast::channel(4);
-        let shared = Shared {
-            store: Arc::new(Mutex::new(Store {
-                version: 1,
-                ..Store::default()
-            })),
-            changes,
-            stop,
-        };
+        let shared = Shared { store: Arc::new(Mutex::new(Store { version: 1, ..Store::default() })), changes, stop };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let address = listener.local_addr().unwrap();
-        let mut api = FakeApi {
-            shared,
-            address,
-            server: None,
-        };
+        let mut api = FakeApi { shared, address, server: None };
         api.serve(listener);
         api
     }
 
     fn serve(&mut self, listener: tokio::net::TcpListener) {
-        let app = Router::new()
-            .fallback(get(handle))
-            .with_state(self.shared.clone());
+        let app = Router::new().fallback(get(handle)).with_state(self.shared.clone());
         self.server = Some(tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
         }));
@@ -133,38 +115,21 @@ impl FakeApi {
         object["metadata"]["resourceVersion"] = json!(version.to_string());
         let key = key_of(resource, &object);
         let before = store.objects.insert(key, object.clone());
-        let change = Change {
-            version,
-            resource,
-            kind: if before.is_some() {
-                "MODIFIED"
-            } else {
-                "ADDED"
-            },
-            object,
-            before,
-        };
+        let change =
+            Change { version, resource, kind: if before.is_some() { "MODIFIED" } else { "ADDED" }, object, before };
         store.history.push(change.clone());
         let _ = self.shared.changes.send(change);
     }
 
     pub fn delete(&self, resource: &'static str, namespace: &str, name: &str) {
         let mut store = self.shared.store.lock().unwrap();
-        let Some(object) = store.objects.remove(&(
-            resource.to_string(),
-            namespace.to_string(),
-            name.to_string(),
-        )) else {
+        let Some(object) = store.objects.remove(&(resource.to_string(), namespace.to_string(), name.to_string()))
+        else {
             return;
         };
         store.version += 1;
-        let change = Change {
-            version: store.version,
-            resource,
-            kind: "DELETED",
-            object: object.clone(),
-            before: Some(object),
-        };
+        let change =
+            Change { version: store.version, resource, kind: "DELETED", object: object.clone(), before: Some(object) };
         store.history.push(change.clone());
         let _ = self.shared.changes.send(change);
     }
@@ -178,12 +143,7 @@ impl FakeApi {
 
     /// Lists of `resource` wait until [`FakeApi::release`].
     pub fn hold(&self, resource: &str) {
-        self.shared
-            .store
-            .lock()
-            .unwrap()
-            .held
-            .insert(resource.to_string());
+        self.shared.store.lock().unwrap().held.insert(resource.to_string());
     }
 
     pub fn release(&self, resource: &str) {
@@ -226,44 +186,21 @@ fn selected(selector: Option<&str>, object: &Value) -> bool {
                 None => return true,
             },
         };
-        let value = path
-            .split('.')
-            .fold(object, |v, part| &v[part])
-            .as_str()
-            .unwrap_or("");
+        let value = path.split('.').fold(object, |v, part| &v[part]).as_str().unwrap_or("");
         (value == want) == equal
     })
 }
 
-async fn handle(
-    State(shared): State<Shared>,
-    uri: Uri,
-    Query(query): Query<HashMap<String, String>>,
-) -> Response {
-    let Some(&(_, resource, api_version, kind)) =
-        RESOURCES.iter().find(|(path, ..)| *path == uri.path())
-    else {
+async fn handle(State(shared): State<Shared>, uri: Uri, Query(query): Query<HashMap<String, String>>) -> Response {
+    let Some(&(_, resource, api_version, kind)) = RESOURCES.iter().find(|(path, ..)| *path == uri.path()) else {
         return (StatusCode::NOT_FOUND, "not found").into_response();
     };
     shared.store.lock().unwrap().requests.push(uri.to_string());
     let selector = query.get("fieldSelector").cloned();
     if query.get("watch").is_some_and(|w| w == "true" || w == "1") {
-        let from: u64 = query
-            .get("resourceVersion")
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0);
-        let bookmarks = query
-            .get("allowWatchBookmarks")
-            .is_some_and(|b| b == "true");
-        return watch(
-            shared,
-            resource,
-            api_version,
-            kind,
-            selector,
-            from,
-            bookmarks,
-        );
+        let from: u64 = query.get("resourceVersion").and_then(|v| v.parse().ok()).unwrap_or(0);
+        let bookmarks = query.get("allowWatchBookmarks").is_some_and(|b| b == "true");
+        return watch(shared, resource, api_version, kind, selector, from, bookmarks);
     }
     while shared.store.lock().unwrap().held.contains(resource) {
         tokio::time::sleep(Duration::from_millis(20)).await;
@@ -293,24 +230,15 @@ fn watch(
     let mut stop = shared.stop.subscribe();
     let (replay, compacted, mut version) = {
         let store = shared.store.lock().unwrap();
-        let replay: Vec<Change> = store
-            .history
-            .iter()
-            .filter(|c| c.version > from && c.resource == resource)
-            .cloned()
-            .collect();
+        let replay: Vec<Change> =
+            store.history.iter().filter(|c| c.version > from && c.resource == resource).cloned().collect();
         (replay, from != 0 && from < store.compacted, store.version)
     };
     let bookmark_object = json!({"apiVersion": api_version, "kind": kind, "metadata": {}});
     tokio::spawn(async move {
         let send = |value: Value| {
             let lines = lines.clone();
-            async move {
-                lines
-                    .send(Ok(Bytes::from(format!("{value}\n"))))
-                    .await
-                    .is_ok()
-            }
+            async move { lines.send(Ok(Bytes::from(format!("{value}\n")))).await.is_ok() }
         };
         if compacted {
             let gone = json!({"type": "ERROR", "object": {"apiVersion": "v1", "kind": "Status", "status": "Failure", "reason": "Expired", "code": 410, "message": "too old resource version"}});
@@ -351,19 +279,14 @@ fn watch(
     let mut receiver = receiver;
     Response::builder()
         .header("content-type", "application/json")
-        .body(Body::from_stream(futures::stream::poll_fn(move |cx| {
-            receiver.poll_recv(cx)
-        })))
+        .body(Body::from_stream(futures::stream::poll_fn(move |cx| receiver.poll_recv(cx))))
         .unwrap()
 }
 
 /// The event a watch with `selector` sees for `change`, if any.
 fn event_for(change: &Change, selector: Option<&str>) -> Option<Value> {
     let now = change.kind != "DELETED" && selected(selector, &change.object);
-    let was = change
-        .before
-        .as_ref()
-        .is_some_and(|b| selected(selector, b));
+    let was = change.before.as_ref().is_some_and(|b| selected(selector, b));
     let kind = match (was, now) {
         (false, true) => "ADDED",
         (true, true) => "MODIFIED",

@@ -4,9 +4,7 @@
 
 use std::net::IpAddr;
 
-use moat_agent::nft::{
-    AddressField, ChainRole, Family, Key, PeerMatch, PortMatch, Rule, Ruleset, Value,
-};
+use moat_agent::nft::{AddressField, ChainRole, Family, Key, PeerMatch, PortMatch, Rule, Ruleset, Value};
 use moat_engine::model::ports::Protocol;
 
 #[derive(Clone, Copy, Debug)]
@@ -45,9 +43,7 @@ pub fn passes(ruleset: &Ruleset, packet: &Packet) -> bool {
         .map(|(n, c)| (n, c.priority.unwrap_or(0)))
         .collect();
     bases.sort_by_key(|(_, p)| *p);
-    bases
-        .iter()
-        .all(|(name, _)| !matches!(run(ruleset, name, packet, 0), Outcome::Drop))
+    bases.iter().all(|(name, _)| !matches!(run(ruleset, name, packet, 0), Outcome::Drop))
 }
 
 fn run(ruleset: &Ruleset, chain: &str, packet: &Packet, depth: usize) -> Outcome {
@@ -61,17 +57,12 @@ fn run(ruleset: &Ruleset, chain: &str, packet: &Packet, depth: usize) -> Outcome
                     continue;
                 }
                 let set = &ruleset.sets[map];
-                if let Some(Some(Value::Goto(target))) =
-                    set.elements.get(&Key::Address(packet.address(*field)))
-                {
+                if let Some(Some(Value::Goto(target))) = set.elements.get(&Key::Address(packet.address(*field))) {
                     return run(ruleset, target, packet, depth + 1);
                 }
             }
             Rule::Allow { peer, ports, .. } => {
-                if peer
-                    .as_ref()
-                    .is_none_or(|p| peer_matches(ruleset, p, packet))
-                    && ports_match(ruleset, ports, packet)
+                if peer.as_ref().is_none_or(|p| peer_matches(ruleset, p, packet)) && ports_match(ruleset, ports, packet)
                 {
                     return Outcome::Accept;
                 }
@@ -102,9 +93,9 @@ fn peer_matches(ruleset: &Ruleset, peer: &PeerMatch, packet: &Packet) -> bool {
 fn ports_match(ruleset: &Ruleset, ports: &PortMatch, packet: &Packet) -> bool {
     match ports {
         PortMatch::Any => true,
-        PortMatch::Numeric(ranges) => ranges.iter().any(|&(proto, lo, hi)| {
-            proto == packet.protocol && lo <= packet.port && packet.port <= hi
-        }),
+        PortMatch::Numeric(ranges) => {
+            ranges.iter().any(|&(proto, lo, hi)| proto == packet.protocol && lo <= packet.port && packet.port <= hi)
+        }
         PortMatch::Named { family, set } => {
             *family == packet.family()
                 && ruleset.sets[set].elements.contains_key(&Key::AddressPort(
