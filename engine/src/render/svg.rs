@@ -318,8 +318,7 @@ fn layout<'g>(graph: &'g Connectivity, decorations: &dyn Decorations) -> Vec<Col
     columns.sort_by_key(|c| c.namespace.is_some());
     let mut x = MARGIN;
     for column in &mut columns {
-        let widest_label =
-            column.endpoints.iter().map(|(e, d)| node_text(e, d).chars().count()).max().unwrap_or(0);
+        let widest_label = column.endpoints.iter().map(|(e, d)| node_text(e, d).chars().count()).max().unwrap_or(0);
         let node_width = text_width(widest_label) + 2.0 * NODE_PADDING;
         column.width = node_width.max(text_width(column.title.chars().count())) + 2.0 * GROUP_PADDING;
         column.x = x;
