@@ -85,8 +85,11 @@ spec:
 
 const HEADER: &str = "-           ops/backup ops/monitor shop/db shop/web\n";
 
+/// A release, its feature gates, the expected TCP/5432 table and the expected diagnostic codes.
+type ReleaseCase = (&'static str, &'static [(&'static str, bool)], &'static str, &'static [&'static str]);
+
 /// Reachability on TCP/5432 and the diagnostic codes, release by release.
-const RELEASES: &[(&str, &[(&str, bool)], &str, &[&str])] = &[
+const RELEASES: &[ReleaseCase] = &[
     // Annotation isolation: shop refuses all but db-from-web; every v1 policy is not served.
     (
         "1.6",
