@@ -5,9 +5,9 @@
 //!   goldens of those scenarios (`--focus-workload`, `--focus-direction`);
 //! - `moat diff` reproduces each semantic-diff golden between two such scenarios.
 //!
-//! netpol-analyzer evaluates hostNetwork pods like any other pod, so the clusters are read as
-//! `--host-network pod` reads them. Where moat answers differently on purpose, [`KNOWN_DIFFERENCES`]
-//! names the workload and the reason, and only its lines are left out of the comparison.
+//! netpol-analyzer evaluates hostNetwork pods like any other pod, and finished pods (a completed Job's)
+//! as if they still ran, so the clusters are read as `--host-network pod --terminal-pods include` read
+//! them (moat's defaults differ: hostNetwork pods are the node's traffic, finished pods take no part).
 //!
 //! Scenarios outside that set need features moat does not have (AdminNetworkPolicy,
 //! BaselineAdminNetworkPolicy, Ingress/Route, UserDefinedNetwork, NetworkAttachmentDefinition,
@@ -66,21 +66,6 @@ const SCENARIOS: &[&str] = &[
     "test_with_named_ports_changed_netpol_2",
     "with_end_port_example",
     "with_end_port_example_new",
-];
-
-/// Where moat answers differently on purpose: (scenario, workload, why). Lines of the golden that name
-/// the workload are left out of the comparison; every other line must match.
-const KNOWN_DIFFERENCES: &[(&str, &str, &str)] = &[
-    (
-        "minikube_resources",
-        "ingress-nginx/ingress-nginx-admission-create[Job]",
-        "its only pod is Succeeded: terminated pods take no part in networking",
-    ),
-    (
-        "minikube_resources",
-        "ingress-nginx/ingress-nginx-admission-patch[Job]",
-        "its only pod is Succeeded: terminated pods take no part in networking",
-    ),
 ];
 
 /// Focused goldens of those scenarios: (golden under test_outputs/, scenario, focus workloads,
@@ -160,8 +145,9 @@ fn load(scenario: &str) -> Cluster {
         let name = f.strip_prefix(&root).unwrap_or(f).display().to_string();
         (name, std::fs::read_to_string(f).unwrap_or_default())
     }));
-    // netpol-analyzer evaluates hostNetwork pods like any other pod (`--host-network pod`).
+    // netpol-analyzer's reading: `--host-network pod --terminal-pods include`.
     cluster.host_network_as_pods();
+    cluster.terminal_pods_as_running();
     cluster
 }
 
@@ -207,12 +193,7 @@ fn list_reproduces_every_connlist_golden() {
     for scenario in SCENARIOS {
         let cluster = load(scenario);
         let list = render::connlist::text(&reachability(&cluster).connectivity());
-        let mut expected = golden(&format!("connlist/{scenario}_connlist_output.txt"));
-        for (_, workload, _) in KNOWN_DIFFERENCES.iter().filter(|(s, _, _)| s == scenario) {
-            let before = expected.len();
-            expected.retain(|line| !line.contains(workload));
-            assert!(expected.len() < before, "{scenario}: the golden no longer mentions `{workload}`");
-        }
+        let expected = golden(&format!("connlist/{scenario}_connlist_output.txt"));
         if let Some(why) = mismatch(&expected, &lines(&list)) {
             failures.push(format!("{scenario}:\n{why}"));
         }

@@ -49,6 +49,11 @@ pub struct ReadOptions {
     #[arg(long, value_enum, value_name = "node|pod", default_value_t)]
     host_network: HostNetwork,
 
+    /// Pods in phase Succeeded or Failed: left out (they have no network), or evaluated as if they
+    /// still ran, as netpol-analyzer does
+    #[arg(long, value_enum, value_name = "exclude|include", default_value_t)]
+    terminal_pods: TerminalPods,
+
     #[command(flatten)]
     release: ReleaseArgs,
 }
@@ -91,12 +96,22 @@ pub enum HostNetwork {
     Pod,
 }
 
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum TerminalPods {
+    #[default]
+    Exclude,
+    Include,
+}
+
 impl ReadOptions {
     /// The cluster of `sources`, evaluated as these options say.
     pub fn cluster(&self, sources: Sources) -> Cluster {
         let mut cluster = Cluster::from_sources_with(sources, &self.release.options());
         if self.host_network == HostNetwork::Pod {
             cluster.host_network_as_pods();
+        }
+        if self.terminal_pods == TerminalPods::Include {
+            cluster.terminal_pods_as_running();
         }
         cluster
     }

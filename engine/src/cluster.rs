@@ -63,6 +63,8 @@ pub struct Cluster {
     pub pods: Vec<Pod>,
     pub policies: Vec<NetworkPolicy>,
     pub services: Vec<ServiceObject>,
+    /// Pods in phase Succeeded or Failed: they take no part, unless [`Cluster::terminal_pods_as_running`].
+    pub terminal_pods: Vec<Pod>,
     namespace_index: HashMap<String, usize>,
     pod_index: HashMap<String, PodIdx>,
     ip_index: HashMap<IpAddr, PodIdx>,
@@ -155,7 +157,9 @@ impl Cluster {
                     ns.span = Some(meta.span);
                 }
                 Object::Pod(pod) => {
-                    if pod.kind == PodKind::Pod && matches!(pod.phase.as_deref(), Some("Succeeded" | "Failed")) {
+                    let terminal =
+                        pod.kind == PodKind::Pod && matches!(pod.phase.as_deref(), Some("Succeeded" | "Failed"));
+                    if terminal {
                         diags.push(
                             Diagnostic::note(
                                 "terminal-pod",
@@ -167,11 +171,11 @@ impl Cluster {
                             )
                             .at(pod.meta.span),
                         );
-                        continue;
                     }
                     let namespace = pod.meta.namespace.clone().unwrap_or_else(|| "default".into());
                     namespaces.entry(namespace.clone()).or_insert_with(|| implied_namespace(&namespace));
-                    pods.push(Pod {
+                    let list = if terminal { &mut self.terminal_pods } else { &mut pods };
+                    list.push(Pod {
                         id: format!("{namespace}/{}", pod.meta.name),
                         namespace,
                         name: pod.meta.name,
@@ -197,14 +201,6 @@ impl Cluster {
                 }
             }
         }
-        // Pods first, then workloads of the same name, which get their kind appended to stay distinct.
-        pods.sort_by(|a, b| (&a.namespace, &a.name, a.kind).cmp(&(&b.namespace, &b.name, b.kind)));
-        for i in 1..pods.len() {
-            if pods[i].namespace == pods[i - 1].namespace && pods[i].name == pods[i - 1].name {
-                pods[i].id = format!("{}[{}]", pods[i].id, pods[i].kind.as_str());
-            }
-        }
-        pods.sort_by(|a, b| (&a.namespace, &a.id).cmp(&(&b.namespace, &b.id)));
         self.policies.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
         if self.features.has(Feature::NamespaceNameLabel) {
             for ns in namespaces.values_mut() {
@@ -213,9 +209,24 @@ impl Cluster {
         }
         self.namespaces = namespaces.into_values().collect();
         self.namespace_index = self.namespaces.iter().enumerate().map(|(i, ns)| (ns.name.clone(), i)).collect();
+        self.index_pods(pods, diags);
+    }
+
+    /// Orders the pods, gives workloads that share a pod's name distinct ids, and indexes them by
+    /// id, address and namespace.
+    fn index_pods(&mut self, mut pods: Vec<Pod>, diags: &mut Vec<Diagnostic>) {
+        // Pods first, then workloads of the same name, which get their kind appended to stay distinct.
+        pods.sort_by(|a, b| (&a.namespace, &a.name, a.kind).cmp(&(&b.namespace, &b.name, b.kind)));
+        for i in 1..pods.len() {
+            if pods[i].namespace == pods[i - 1].namespace && pods[i].name == pods[i - 1].name {
+                pods[i].id = format!("{}[{}]", pods[i].id, pods[i].kind.as_str());
+            }
+        }
+        pods.sort_by(|a, b| (&a.namespace, &a.id).cmp(&(&b.namespace, &b.id)));
         self.pod_index = pods.iter().enumerate().map(|(i, p)| (p.id.clone(), i)).collect();
         self.pod_namespace =
             pods.iter().map(|p| self.namespace_index.get(&p.namespace).copied().unwrap_or(0)).collect();
+        self.ip_index.clear();
         for (i, pod) in pods.iter().enumerate() {
             for ip in &pod.ips {
                 if let Some(&other) = self.ip_index.get(ip) {
@@ -287,6 +298,16 @@ impl Cluster {
     /// Evaluates hostNetwork pods like any other pod, for network plugins that tell their traffic
     /// apart from the node's and apply policies to them. Kubernetes leaves this to the plugin; by
     /// default moat does what most plugins do and treats such a pod as its node (never selected).
+    /// Evaluates finished pods as if they still ran, as netpol-analyzer does (a Job whose pods have
+    /// all completed is still listed there); by default they take no part.
+    pub fn terminal_pods_as_running(&mut self) {
+        let mut pods = std::mem::take(&mut self.pods);
+        pods.append(&mut self.terminal_pods);
+        let mut diags = Vec::new();
+        self.index_pods(pods, &mut diags);
+        self.diagnostics.extend(diags);
+    }
+
     pub fn host_network_as_pods(&mut self) {
         for pod in &mut self.pods {
             pod.host_network = false;
