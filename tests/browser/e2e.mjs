@@ -17,7 +17,7 @@ const screenshots = process.argv[3];
 // connections as `from -> to` (address ranges outside the cluster by their range), and the theme
 // (checked in a browser that prefers dark colours).
 const pages = {
-  "index.html": [
+  "widget.html": [
     {
       theme: "auto",
       pods: ["shop/backend", "shop/db", "shop/frontend"],

@@ -59,7 +59,12 @@ impl EndpointInfo {
 
     /// The engine's graph endpoint.
     pub fn endpoint(&self) -> Endpoint {
-        Endpoint { id: self.id.clone(), namespace: self.namespace.clone(), name: self.name.clone(), kind: self.kind.clone() }
+        Endpoint {
+            id: self.id.clone(),
+            namespace: self.namespace.clone(),
+            name: self.name.clone(),
+            kind: self.kind.clone(),
+        }
     }
 
     /// `shop/web`, `shop/api (Deployment ×3)`, `10.0.0.0-10.255.255.255 (outside the cluster)`.
@@ -73,17 +78,17 @@ impl EndpointInfo {
     }
 }
 
-/// An allowed connection.
+/// An allowed connection. Its ports are the engine's link's ([`Analysis::ports`]): a large cluster has
+/// a hundred thousand links, so they are neither copied nor written out until shown.
 #[derive(Clone, Debug, PartialEq)]
 pub struct LinkInfo {
     /// Indexes into [`Analysis::endpoints`].
     pub from: usize,
     pub to: usize,
-    pub ports: PortSet,
-    /// `All Connections`, `TCP 80,443` (netpol-analyzer's wording, as `moat list` prints it).
-    pub text: String,
     /// Open because no policy isolates either side, rather than allowed by a rule.
     pub open: bool,
+    /// Index into the engine's links, `reach.links`.
+    link: usize,
 }
 
 /// A diagnostic or a lint finding, resolved to a file and position.
@@ -118,13 +123,16 @@ pub struct Analysis {
     pub reach: Reachability,
     /// Address ranges (sources, then destinations, each in address order), then workloads by name.
     pub endpoints: Vec<EndpointInfo>,
-    /// Sorted by source, then destination (in endpoint order).
+    /// In the engine's order: by source, then destination name.
     pub links: Vec<LinkInfo>,
     pub problems: Vec<Problem>,
     pub namespaces: Vec<String>,
     pub pods: usize,
     pub policies: usize,
     by_id: HashMap<String, usize>,
+    by_key: HashMap<String, usize>,
+    /// Pod id (`ns/name`) → the endpoint of its workload.
+    by_pod: HashMap<String, usize>,
     by_pair: HashMap<(usize, usize), usize>,
 }
 
@@ -203,24 +211,48 @@ impl Analysis {
                 node: Node::Workload(w),
             });
         }
-        let by_node: HashMap<Node, usize> = endpoints.iter().enumerate().map(|(i, e)| (e.node, i)).collect();
-        let mut links: Vec<LinkInfo> = reach
-            .links
+        // Workloads follow the ranges, in the engine's order.
+        let range_count = endpoints.len() - reach.workloads.list.len();
+        let by_range: HashMap<AddressRange, usize> = endpoints[..range_count]
             .iter()
-            .filter_map(|link| {
-                let (&from, &to) = (by_node.get(&link.from)?, by_node.get(&link.to)?);
-                Some(LinkInfo {
-                    from,
-                    to,
-                    ports: link.ports.clone(),
-                    text: link.ports.to_string(),
-                    open: !endpoints[from].isolated_egress && !endpoints[to].isolated_ingress,
-                })
+            .enumerate()
+            .filter_map(|(i, e)| match e.node {
+                Node::Range(range) => Some((range, i)),
+                Node::Workload(_) => None,
             })
             .collect();
-        links.sort_by_key(|l| (l.from, l.to));
+        let index_of = |node: &Node| match node {
+            Node::Workload(w) => Some(range_count + w),
+            Node::Range(range) => by_range.get(range).copied(),
+        };
+        // In the engine's order: by source, then destination name.
+        let links: Vec<LinkInfo> = reach
+            .links
+            .iter()
+            .enumerate()
+            .filter_map(|(index, link)| {
+                let (from, to) = (index_of(&link.from)?, index_of(&link.to)?);
+                let open = !endpoints[from].isolated_egress && !endpoints[to].isolated_ingress;
+                Some(LinkInfo { from, to, open, link: index })
+            })
+            .collect();
         let by_id = endpoints.iter().enumerate().map(|(i, e)| (e.id.clone(), i)).collect();
-        let by_pair = links.iter().enumerate().map(|(i, l)| ((l.from, l.to), i)).collect();
+        // A pod and a workload may share `ns/name`: the first (the pod) keeps the key.
+        let mut by_key = HashMap::new();
+        for (i, endpoint) in endpoints.iter().enumerate() {
+            by_key.entry(endpoint.key.clone()).or_insert(i);
+        }
+        let by_pod = cluster
+            .pods
+            .iter()
+            .enumerate()
+            .filter_map(|(p, pod)| {
+                let w = reach.workloads.of_pod.get(p)?;
+                Some((pod.id.clone(), range_count + w))
+            })
+            .collect();
+        let mut by_pair = HashMap::with_capacity(links.len());
+        by_pair.extend(links.iter().enumerate().map(|(i, l)| ((l.from, l.to), i)));
         let mut problems: Vec<Problem> = cluster.diagnostics.iter().map(|d| Problem::of(d, cluster)).collect();
         problems.extend(reach.workloads.diagnostics.iter().map(|d| Problem::of(d, cluster)));
         Analysis {
@@ -232,12 +264,34 @@ impl Analysis {
             links,
             problems,
             by_id,
+            by_key,
+            by_pod,
             by_pair,
         }
     }
 
     pub fn endpoint(&self, id: &str) -> Option<usize> {
         self.by_id.get(id).copied()
+    }
+
+    /// The endpoint the diagram names `key` (`ns/name`, or a range).
+    pub fn by_key(&self, key: &str) -> Option<usize> {
+        self.by_key.get(key).copied()
+    }
+
+    /// The ports a link allows.
+    pub fn ports(&self, link: &LinkInfo) -> &PortSet {
+        &self.reach.links[link.link].ports
+    }
+
+    /// `All Connections`, `TCP 80,443` (netpol-analyzer's wording, as `moat list` prints it).
+    pub fn text(&self, link: &LinkInfo) -> String {
+        self.ports(link).to_string()
+    }
+
+    /// The endpoint of the workload a pod (`ns/name`, as the engine names pods) belongs to.
+    pub fn endpoint_of_pod(&self, pod: &str) -> Option<usize> {
+        self.by_pod.get(pod).copied()
     }
 
     /// The connection from one endpoint to another, if any is allowed.
@@ -261,7 +315,7 @@ impl Analysis {
                     Connection {
                         from: self.endpoints[link.from].id.clone(),
                         to: self.endpoints[link.to].id.clone(),
-                        ports: link.text.clone(),
+                        ports: self.text(link),
                     }
                 })
                 .collect(),
@@ -335,7 +389,7 @@ pub fn explain_pair(
     filter: &PortFilter,
 ) -> Result<PairExplanation, String> {
     let (source, destination) = (analysis.engine_endpoint(from), analysis.engine_endpoint(to));
-    let allowed = analysis.link(from, to).map(|l| l.ports.clone()).unwrap_or_default();
+    let allowed = analysis.link(from, to).map(|l| analysis.ports(l).clone()).unwrap_or_default();
     let declared = ports_of(cluster, destination);
     let pick = |set: &PortSet| -> Option<(Protocol, u16)> {
         declared.iter().find(|p| set.contains(p.protocol, p.port)).map(|p| (p.protocol, p.port)).or_else(|| {
@@ -444,8 +498,8 @@ spec:
         assert_eq!(analysis.endpoints[api].replicas, 3);
         assert_eq!(analysis.endpoints[api].label(), "shop/api (Deployment ×3)");
         assert!(analysis.endpoints[api].isolated_ingress && !analysis.endpoints[web].isolated_ingress);
-        let into_api = analysis.link(web, api).map(|l| (l.text.as_str(), l.open));
-        assert_eq!(into_api, Some(("TCP 8080", false)));
+        let into_api = analysis.link(web, api).map(|l| (analysis.text(l), l.open));
+        assert_eq!(into_api, Some(("TCP 8080".to_string(), false)));
         assert_eq!(analysis.link(api, web).map(|l| l.open), Some(true));
         assert!(analysis.endpoints[0].source && !analysis.endpoints[0].destination);
         assert!(analysis.endpoints[1].destination);
@@ -478,7 +532,11 @@ spec:
         let udp = PortFilter { port: Some(53), protocol: Some(Protocol::Udp) };
         let denied = explain_pair(&cluster, &analysis, web, api, &udp).unwrap_or_else(|e| panic!("{e}"));
         assert!(!denied.explanation.allowed);
-        assert!(denied.explanation.summary.starts_with("denied: shop/web -> shop/api"), "{}", denied.explanation.summary);
+        assert!(
+            denied.explanation.summary.starts_with("denied: shop/web -> shop/api"),
+            "{}",
+            denied.explanation.summary
+        );
         assert!(explanation_lines(&denied.explanation).iter().any(|l| l.line == 11), "the isolating policy");
     }
 

@@ -70,10 +70,15 @@ pub fn block_lines(text: &str) -> Vec<bool> {
 
 /// Whether a line ends with a block scalar indicator: `key: |`, `- >-`, `text: |2 # comment`.
 fn opens_block(line: &str) -> bool {
+    // Most lines have no indicator at all: skip tokenizing them (the editor runs this on every edit).
+    if !line.contains(['|', '>']) {
+        return false;
+    }
     let tokens = tokens(line);
-    let last = tokens.iter().rev().find(|(token, range)| {
-        !matches!(token, Token::Comment) && !line[range.clone()].trim().is_empty()
-    });
+    let last = tokens
+        .iter()
+        .rev()
+        .find(|(token, range)| !matches!(token, Token::Comment) && !line[range.clone()].trim().is_empty());
     matches!(last, Some((Token::Punct, range)) if matches!(line[range.clone()].chars().next(), Some('|' | '>')))
 }
 
@@ -168,7 +173,8 @@ pub fn tokens(line: &str) -> Vec<(Token, Range<usize>)> {
         while after < bytes.len() && bytes[after] == b' ' {
             after += 1;
         }
-        let is_key = bytes.get(after) == Some(&b':') && (is_space(after + 1) || (flow > 0 && is_flow(bytes, after + 1)));
+        let is_key =
+            bytes.get(after) == Some(&b':') && (is_space(after + 1) || (flow > 0 && is_flow(bytes, after + 1)));
         let text = &line[start..end];
         let token = if is_key {
             Token::Key
@@ -301,7 +307,10 @@ mod tests {
     #[test]
     fn block_mappings_and_sequences() {
         assert_eq!(show("apiVersion: networking.k8s.io/v1"), "k:apiVersion p:: s:networking.k8s.io/v1");
-        assert_eq!(show("  - {port: 80, protocol: TCP}  # web"), "p:- p:{ k:port p:: n:80 p:, k:protocol p:: s:TCP p:} c:# web");
+        assert_eq!(
+            show("  - {port: 80, protocol: TCP}  # web"),
+            "p:- p:{ k:port p:: n:80 p:, k:protocol p:: s:TCP p:} c:# web"
+        );
         assert_eq!(show("  isolation: on"), "k:isolation p:: b:on");
         assert_eq!(show("--- # next"), "d:--- c:# next");
         assert_eq!(show("\"quoted key\": 'it''s'"), "k:\"quoted key\" p:: s:'it''s'");

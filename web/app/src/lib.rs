@@ -8,11 +8,26 @@
 //! [`components`] only draw them and turn events into actions.
 
 pub mod analysis;
+pub mod browser;
+pub mod components;
 pub mod examples;
 pub mod highlight;
 pub mod model;
-pub mod share;
 pub mod scene;
+pub mod share;
+
+pub use components::app::App;
 
 /// Mounts the playground on the page's `#playground` element (the body if there is none).
-pub fn start() {}
+pub fn start() {
+    let document = gloo::utils::document();
+    match document.get_element_by_id("playground") {
+        Some(root) => {
+            root.set_inner_html("");
+            yew::Renderer::<App>::with_root(root).render();
+        }
+        None => {
+            yew::Renderer::<App>::new().render();
+        }
+    }
+}

@@ -9,9 +9,9 @@ use moat_engine::Cluster;
 use moat_engine::model::labels::{LabelSelector, Operator, Requirement};
 use moat_engine::model::ports::Protocol;
 use moat_engine::model::versions::{NEWEST, OLDEST, Options, Release};
+use moat_engine::query::Explanation;
 use moat_engine::query::diff::{ChangeKind, Diff, diff};
 use moat_engine::query::flow::{Flow, PortRef, evaluate};
-use moat_engine::query::{Explanation, PortQuery, matrix};
 use moat_engine::render::describe::{PodDescription, PolicyDescription, describe_pod, describe_policy};
 use moat_engine::source::Location;
 use moat_engine::workspace::Workspace;
@@ -69,6 +69,31 @@ pub struct Filters {
     /// A label selector, kubectl style: `app=web,tier!=db,env,!legacy,tier in (a,b)`.
     #[serde(skip_serializing_if = "String::is_empty")]
     pub labels: String,
+    /// Which connections the graph draws; `None`: chosen by their number (see [`crate::scene::graph`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub edges: Option<Edges>,
+}
+
+/// Kinds of connections, for the graph.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Edges {
+    #[default]
+    All,
+    /// Allowed by a rule: some policy isolates a side, and a rule lets the connection through.
+    Rules,
+    /// Open: no policy isolates either side.
+    Open,
+}
+
+impl Edges {
+    pub fn admits(self, open: bool) -> bool {
+        match self {
+            Edges::All => true,
+            Edges::Rules => !open,
+            Edges::Open => open,
+        }
+    }
 }
 
 impl Filters {
@@ -83,11 +108,6 @@ impl Filters {
     /// The label selector, `Ok(None)` when empty.
     pub fn selector(&self) -> Result<Option<LabelSelector>, String> {
         parse_selector(&self.labels)
-    }
-
-    /// Whether the namespace or label filter narrows the endpoints.
-    pub fn narrows(&self) -> bool {
-        self.namespace.is_some() || !self.labels.trim().is_empty()
     }
 }
 
@@ -134,7 +154,9 @@ pub fn parse_selector(text: &str) -> Result<Option<LabelSelector>, String> {
         } else if let Some(key) = part.strip_prefix('!') {
             selector.match_expressions.push(requirement(key, Operator::DoesNotExist, BTreeSet::new()));
         } else if part.contains(char::is_whitespace) {
-            return Err(format!("`{part}` is not a label requirement: write `key=value`, `key!=value`, `key`, `!key` or `key in (a,b)`"));
+            return Err(format!(
+                "`{part}` is not a label requirement: write `key=value`, `key!=value`, `key`, `!key` or `key in (a,b)`"
+            ));
         } else {
             selector.match_expressions.push(requirement(part, Operator::Exists, BTreeSet::new()));
         }
@@ -183,8 +205,8 @@ pub enum Details {
     Edge {
         from: usize,
         to: usize,
-        forward: Result<PairExplanation, String>,
-        backward: Result<PairExplanation, String>,
+        forward: Box<Result<PairExplanation, String>>,
+        backward: Box<Result<PairExplanation, String>>,
     },
     Policy(PolicyDescription),
     /// The selection no longer exists after an edit.
@@ -218,6 +240,36 @@ pub enum LintState {
     Done(Rc<Vec<Problem>>),
 }
 
+/// Everything a person can do; [`Model::apply`] does it.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Action {
+    /// New text for a file, analysed at once.
+    Edit(usize, String),
+    /// New text for a file, analysed later (on [`Action::Analyse`] or the next other action): typing
+    /// stays fluid on inputs whose analysis takes longer than a frame.
+    Type(usize, String),
+    Analyse,
+    SelectFile(usize),
+    NewFile,
+    CloseFile(usize),
+    RenameFile(usize, String),
+    /// Files dropped or chosen: `(name, text)`.
+    AddFiles(Vec<(String, String)>),
+    LoadExample(String),
+    SetRelease(Release),
+    SetView(View),
+    SetFilters(Filters),
+    Select(Option<Selection>),
+    Reveal(Location),
+    PinBaseline,
+    ClearBaseline,
+    RunLint,
+    SetProbe(Probe),
+    /// A URL fragment to open (a share link pasted into the address bar).
+    OpenFragment(String),
+    Notice(Option<String>),
+}
+
 /// Everything the playground shows.
 pub struct Model {
     pub files: Vec<File>,
@@ -244,8 +296,12 @@ pub struct Model {
     pub embed: bool,
     /// Endpoint ids in the order they first appeared: the graph keeps them in place as you type.
     order: Vec<String>,
+    /// Files whose text the workspace has not analysed yet ([`Action::Type`]).
+    unanalysed: BTreeSet<usize>,
     /// Counts analyses, for views and tests that wait for the next one.
     pub generation: u32,
+    /// Counts actions: the URL fragment is rewritten when it changes.
+    pub revision: u32,
 }
 
 impl Model {
@@ -279,7 +335,9 @@ impl Model {
             notice: None,
             embed: false,
             order: Vec::new(),
+            unanalysed: BTreeSet::new(),
             generation: 0,
+            revision: 0,
         }
     }
 
@@ -294,6 +352,42 @@ impl Model {
             }
         }
         model
+    }
+
+    pub fn apply(&mut self, action: Action) {
+        self.revision = self.revision.wrapping_add(1);
+        if !matches!(action, Action::Type(..)) {
+            self.analyse();
+        }
+        match action {
+            Action::Edit(file, text) => self.edit(file, text),
+            Action::Type(file, text) => self.type_text(file, text),
+            Action::Analyse => {}
+            Action::SelectFile(file) => self.select_file(file),
+            Action::NewFile => self.new_file(),
+            Action::CloseFile(file) => self.remove_file(file),
+            Action::RenameFile(file, name) => self.rename_file(file, &name),
+            Action::AddFiles(files) => {
+                for (name, text) in files {
+                    self.add_file(&name, text);
+                }
+            }
+            Action::LoadExample(id) => self.load_example(&id),
+            Action::SetRelease(release) => self.set_release(release),
+            Action::SetView(view) => self.set_view(view),
+            Action::SetFilters(filters) => self.set_filters(filters),
+            Action::Select(selection) => self.select(selection),
+            Action::Reveal(location) => self.reveal_location(&location),
+            Action::PinBaseline => self.pin_baseline(),
+            Action::ClearBaseline => self.clear_baseline(),
+            Action::RunLint => self.run_lint(),
+            Action::SetProbe(probe) => self.set_probe(probe),
+            Action::OpenFragment(fragment) => match share::decode(&fragment) {
+                Ok(link) => self.open_link(link),
+                Err(error) => self.notice = Some(error),
+            },
+            Action::Notice(notice) => self.notice = notice,
+        }
     }
 
     /// Replaces the state with what a link carries.
@@ -403,6 +497,29 @@ impl Model {
         self.refresh();
     }
 
+    /// Replaces the text of a file without analysing it yet (see [`Action::Type`]).
+    pub fn type_text(&mut self, file: usize, text: String) {
+        let Some(entry) = self.files.get_mut(file) else { return };
+        if entry.text != text {
+            entry.text = text;
+            self.example = None;
+            self.unanalysed.insert(file);
+        }
+    }
+
+    /// Analyses the files typed into since the last analysis.
+    pub fn analyse(&mut self) {
+        if self.unanalysed.is_empty() {
+            return;
+        }
+        for file in std::mem::take(&mut self.unanalysed) {
+            if let Some(entry) = self.files.get(file) {
+                self.workspace.set_file(&entry.name, &entry.text);
+            }
+        }
+        self.refresh();
+    }
+
     /// Adds a file, or replaces the one of that name; it becomes the active one.
     pub fn add_file(&mut self, name: &str, text: String) {
         match self.files.iter().position(|f| f.name == name) {
@@ -470,9 +587,15 @@ impl Model {
     }
 
     pub fn select(&mut self, selection: Option<Selection>) {
+        if selection.is_none() {
+            // Nothing explained any more: no lines to point at.
+            self.reveal.lines.clear();
+        }
         self.selection = selection;
         self.update_details();
-        if let Some(Details::Edge { forward: Ok(pair), .. }) = self.details.as_deref() {
+        if let Some(Details::Edge { forward, .. }) = self.details.as_deref()
+            && let Ok(pair) = &**forward
+        {
             let lines = explanation_lines(&pair.explanation);
             self.reveal_locations(&lines);
         }
@@ -571,6 +694,7 @@ impl Model {
             self.run_probe_quietly();
         }
         self.update_details();
+        self.relight();
     }
 
     /// [`Self::run_probe`] without moving the editor (after an edit, the caret stays where it is).
@@ -578,6 +702,24 @@ impl Model {
         let reveal = self.reveal.clone();
         self.run_probe();
         self.reveal = reveal;
+    }
+
+    /// After an edit: the highlighted lines follow the selected connection's new explanation (or go
+    /// away with it), without scrolling the editor.
+    fn relight(&mut self) {
+        let locations = match self.details.as_deref() {
+            Some(Details::Edge { forward, .. }) => match &**forward {
+                Ok(pair) => explanation_lines(&pair.explanation),
+                Err(_) => Vec::new(),
+            },
+            _ => match (&self.selection, &self.probe_result) {
+                (None, Some(Ok(explanation))) if self.view() == View::Probe => explanation_lines(explanation),
+                _ => return,
+            },
+        };
+        let (serial, focus, active) = (self.reveal.serial, self.reveal.focus, self.active);
+        self.reveal_locations(&locations);
+        (self.reveal.serial, self.reveal.focus, self.active) = (serial, focus, active);
     }
 
     /// Endpoints in the order they first appeared (see [`Self::order`]).
@@ -601,7 +743,7 @@ impl Model {
                             .links
                             .iter()
                             .filter(|l| if outgoing { l.from == endpoint } else { l.to == endpoint })
-                            .map(|l| (if outgoing { l.to } else { l.from }, l.text.clone()))
+                            .map(|l| (if outgoing { l.to } else { l.from }, analysis.text(l)))
                             .collect()
                     };
                     Details::Node {
@@ -617,8 +759,8 @@ impl Model {
                 (Some(from), Some(to)) => Details::Edge {
                     from,
                     to,
-                    forward: explain_pair(cluster, analysis, from, to, &filter),
-                    backward: explain_pair(cluster, analysis, to, from, &filter),
+                    forward: Box::new(explain_pair(cluster, analysis, from, to, &filter)),
+                    backward: Box::new(explain_pair(cluster, analysis, to, from, &filter)),
                 },
                 _ => Details::Gone(format!("`{from}` → `{to}` is no longer in the input")),
             }),
@@ -628,16 +770,6 @@ impl Model {
             }),
         };
         self.details = details.map(Rc::new);
-    }
-
-    /// The pod-to-pod matrix on the filter's port (for the CSV export of the matrix view).
-    pub fn pod_matrix_csv(&self) -> String {
-        let filter = self.filters.ports();
-        let query = match filter.port {
-            Some(port) => PortQuery::One(port, filter.protocol.unwrap_or(Protocol::Tcp)),
-            None => PortQuery::Any,
-        };
-        moat_engine::render::matrix::csv(&matrix(self.cluster(), query))
     }
 }
 
@@ -711,14 +843,28 @@ spec:
     }
 
     #[test]
+    fn typed_text_waits_for_the_analysis() {
+        let mut model = shop();
+        let generation = model.generation;
+        model.apply(Action::Type(0, format!("{PODS}---\n{POLICY}")));
+        assert!(!model.unanalysed.is_empty() && model.generation == generation && model.analysis.policies == 0);
+        model.apply(Action::Analyse);
+        assert!(model.unanalysed.is_empty() && model.analysis.policies == 1);
+        model.apply(Action::Type(0, PODS.into()));
+        model.apply(Action::SetView(View::Matrix));
+        assert!(model.unanalysed.is_empty() && model.analysis.policies == 0, "any other action analyses first");
+    }
+
+    #[test]
     fn selecting_an_edge_explains_it_and_reveals_its_lines() {
         let mut model = shop();
         model.add_file("policy.yaml", POLICY.into());
         model.select_file(0);
         model.select(Some(Selection::Edge { from: "shop/web[Pod]".into(), to: "shop/db[Pod]".into() }));
-        let Some(Details::Edge { forward: Ok(pair), backward: Ok(back), .. }) = model.details.as_deref() else {
+        let Some(Details::Edge { forward, backward, .. }) = model.details.as_deref() else {
             panic!("{:?}", model.details)
         };
+        let (Ok(pair), Ok(back)) = (&**forward, &**backward) else { panic!("{forward:?} {backward:?}") };
         assert!(pair.explanation.allowed && pair.explanation.port == 5432);
         assert!(back.explanation.allowed, "db -> web: nothing isolates it");
         assert_eq!(model.active, 1, "the policy's file opens");
@@ -737,7 +883,12 @@ spec:
         model.set_release(Release::new(21));
         model.set_filters(Filters { port: Some(5432), labels: "app=db".into(), ..Filters::default() });
         model.select(Some(Selection::Node { id: "shop/db[Pod]".into() }));
-        model.set_probe(Probe { from: "shop/web".into(), to: "shop/db".into(), port: "5432".into(), protocol: String::new() });
+        model.set_probe(Probe {
+            from: "shop/web".into(),
+            to: "shop/db".into(),
+            port: "5432".into(),
+            protocol: String::new(),
+        });
         assert!(matches!(&model.probe_result, Some(Ok(e)) if e.allowed));
         let copy = Model::from_fragment(&format!("#{}", model.fragment()));
         assert_eq!(copy.shared(), model.shared());
@@ -751,7 +902,8 @@ spec:
     #[test]
     fn order_is_first_seen() {
         let mut model = shop();
-        let before: Vec<String> = model.stable_order().iter().map(|&i| model.analysis.endpoints[i].id.clone()).collect();
+        let before: Vec<String> =
+            model.stable_order().iter().map(|&i| model.analysis.endpoints[i].id.clone()).collect();
         model.add_file("more.yaml", "apiVersion: v1\nkind: Pod\nmetadata: {name: aaa, namespace: shop}\n".into());
         let after: Vec<String> = model.stable_order().iter().map(|&i| model.analysis.endpoints[i].id.clone()).collect();
         assert_eq!(after[..before.len()], before[..], "the new pod comes last, although it sorts first");
@@ -761,7 +913,10 @@ spec:
     #[test]
     fn selectors() {
         let selector = parse_selector("app=web, tier!=db,env,!legacy,zone in (a, b)").unwrap_or_default();
-        assert_eq!(selector.map(|s| s.describe()).as_deref(), Some("app=web,tier notin (db),env,!legacy,zone in (a,b)"));
+        assert_eq!(
+            selector.map(|s| s.describe()).as_deref(),
+            Some("app=web,tier notin (db),env,!legacy,zone in (a,b)")
+        );
         assert_eq!(parse_selector("  "), Ok(None));
         assert!(parse_selector("a b").is_err() && parse_selector("x in a").is_err());
     }

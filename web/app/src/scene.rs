@@ -11,10 +11,14 @@ use moat_engine::query::diff::ChangeKind;
 use moat_engine::render::svg::{self, Decoration, Decorations};
 
 use crate::analysis::{Analysis, EndpointInfo};
-use crate::model::{Baseline, Filters};
+use crate::model::{Baseline, Edges, Filters};
 
 /// Above this many connections the graph is not drawn: it would take seconds and show a hairball.
 pub const MAX_EDGES: usize = 2_500;
+/// Above this many connections, and unless the filters say otherwise, the graph draws those that
+/// rules allow and leaves out the open ones (where no policy isolates either side): those are what
+/// the policies do, while the open ones would bury them.
+pub const AUTO_EDGES: usize = 60;
 
 /// Which endpoints the namespace and label filters keep. Address ranges have neither, so they are
 /// kept only while neither filter is set (and, in the graph, as peers of kept endpoints).
@@ -63,9 +67,12 @@ pub struct Graph {
     /// Per endpoint id: what the page adds to its node.
     nodes: HashMap<String, NodeInfo>,
     /// Per (from id, to id): the edge's classes.
-    edges: HashMap<(String, String), String>,
+    edge_classes: HashMap<(String, String), String>,
     /// More connections than [`MAX_EDGES`]: not drawn.
     pub too_many: Option<usize>,
+    /// The kinds of connections drawn, and how many of those the other filters keep it left out.
+    pub drawn: Edges,
+    pub hidden: usize,
     /// Why the label filter was ignored.
     pub filter_error: Option<String>,
 }
@@ -82,23 +89,10 @@ struct NodeInfo {
 /// that the port filter admits, with their peers; edges only the baseline had are added, marked.
 pub fn graph(analysis: &Analysis, order: &[usize], filters: &Filters, baseline: Option<&Baseline>) -> Graph {
     let (focus, filter_error) = Focus::new(filters);
-    let ports = filters.ports();
-    let links: Vec<usize> = (0..analysis.links.len())
-        .filter(|&l| {
-            let link = &analysis.links[l];
-            ports.admits(&link.ports)
-                && (focus.keeps(&analysis.endpoints[link.from]) || focus.keeps(&analysis.endpoints[link.to]))
-        })
-        .collect();
+    let (shown, links, drawn, hidden) = kept(analysis, order, &focus, filters);
     if links.len() > MAX_EDGES {
-        return Graph { too_many: Some(links.len()), filter_error, ..Graph::default() };
+        return Graph { too_many: Some(links.len()), filter_error, drawn, hidden, ..Graph::default() };
     }
-    let touched: HashSet<usize> = links.iter().flat_map(|&l| [analysis.links[l].from, analysis.links[l].to]).collect();
-    let shown: Vec<usize> = order
-        .iter()
-        .copied()
-        .filter(|&e| touched.contains(&e) || (!analysis.endpoints[e].is_external() && focus.keeps(&analysis.endpoints[e])))
-        .collect();
     let mut connectivity = analysis.connectivity(&shown, &links);
     let mut nodes: HashMap<String, NodeInfo> = shown
         .iter()
@@ -116,7 +110,7 @@ pub fn graph(analysis: &Analysis, order: &[usize], filters: &Filters, baseline: 
             (endpoint.id.clone(), info)
         })
         .collect();
-    let mut edges: HashMap<(String, String), String> = links
+    let mut edge_classes: HashMap<(String, String), String> = links
         .iter()
         .map(|&l| {
             let link = &analysis.links[l];
@@ -132,7 +126,7 @@ pub fn graph(analysis: &Analysis, order: &[usize], filters: &Filters, baseline: 
         }
         for change in &baseline.diff.changes {
             let key = (change.from.clone(), change.to.clone());
-            if let Some(classes) = edges.get_mut(&key) {
+            if let Some(classes) = edge_classes.get_mut(&key) {
                 let _ = write!(classes, " {}", change_class(change.kind));
                 continue;
             }
@@ -163,10 +157,100 @@ pub fn graph(analysis: &Analysis, order: &[usize], filters: &Filters, baseline: 
                 to: change.to.clone(),
                 ports: change.before.clone(),
             });
-            edges.insert(key, "removed".into());
+            edge_classes.insert(key, "removed".into());
         }
     }
-    Graph { connectivity, nodes, edges, too_many: None, filter_error }
+    Graph { connectivity, nodes, edge_classes, too_many: None, drawn, hidden, filter_error }
+}
+
+/// What the filters keep, as indexes: the endpoints in focus (in `order`) with the peers of the kept
+/// links, and every link from or to an endpoint in focus that the port and edge filters admit; then
+/// the kinds of links kept, and how many links the automatic choice of kinds left out.
+fn kept(
+    analysis: &Analysis,
+    order: &[usize],
+    focus: &Focus,
+    filters: &Filters,
+) -> (Vec<usize>, Vec<usize>, Edges, usize) {
+    let ports = filters.ports();
+    let candidates: Vec<usize> = (0..analysis.links.len())
+        .filter(|&l| {
+            let link = &analysis.links[l];
+            ports.admits(analysis.ports(link))
+                && (focus.keeps(&analysis.endpoints[link.from]) || focus.keeps(&analysis.endpoints[link.to]))
+        })
+        .collect();
+    let by_rules = candidates.iter().filter(|&&l| !analysis.links[l].open).count();
+    let drawn =
+        filters.edges.unwrap_or(if candidates.len() > AUTO_EDGES && by_rules > 0 { Edges::Rules } else { Edges::All });
+    let links: Vec<usize> = candidates.iter().copied().filter(|&l| drawn.admits(analysis.links[l].open)).collect();
+    let hidden = if filters.edges.is_none() { candidates.len() - links.len() } else { 0 };
+    let touched: HashSet<usize> = links.iter().flat_map(|&l| [analysis.links[l].from, analysis.links[l].to]).collect();
+    let shown = order
+        .iter()
+        .copied()
+        .filter(|&e| {
+            touched.contains(&e) || (!analysis.endpoints[e].is_external() && focus.keeps(&analysis.endpoints[e]))
+        })
+        .collect();
+    (shown, links, drawn, hidden)
+}
+
+/// The connections the filters keep, however many: what the exports write.
+pub fn connections(analysis: &Analysis, filters: &Filters) -> Connectivity {
+    let (focus, _) = Focus::new(filters);
+    let order: Vec<usize> = (0..analysis.endpoints.len()).collect();
+    let (shown, links, _, _) = kept(analysis, &order, &focus, filters);
+    analysis.connectivity(&shown, &links)
+}
+
+/// The matrix as a standalone SVG (its export): a square per allowed cell, the endpoints named.
+pub fn grid_svg(analysis: &Analysis, grid: &Grid) -> String {
+    const SIDE: f64 = 14.0;
+    const CHAR: f64 = 7.2;
+    let label = |e: usize| analysis.endpoints[e].key.clone();
+    let left = grid.rows.iter().map(|&r| label(r).chars().count()).max().unwrap_or(0) as f64 * CHAR + 16.0;
+    let top = grid.columns.iter().map(|&c| label(c).chars().count()).max().unwrap_or(0) as f64 * CHAR + 16.0;
+    let (width, height) = (left + grid.columns.len() as f64 * SIDE + 16.0, top + grid.rows.len() as f64 * SIDE + 16.0);
+    let mut out = format!(
+        r##"<svg xmlns="http://www.w3.org/2000/svg" class="moat-matrix" role="img" width="{width}" height="{height}" viewBox="0 0 {width} {height}"><title>Reachability matrix: {} sources, {} destinations</title><style>text{{font:11px ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;fill:#1f2328}}.all{{fill:#2da44e}}.some{{fill:#d4a72c}}.self{{fill:#afb8c1}}.none{{fill:#eaeef2}}.added{{stroke:#1f6feb;stroke-width:2}}.removed{{stroke:#cf222e;stroke-width:2}}.changed{{stroke:#bf8700;stroke-width:2}}</style><rect width="100%" height="100%" fill="#ffffff"/>"##,
+        grid.rows.len(),
+        grid.columns.len()
+    );
+    for (r, &row) in grid.rows.iter().enumerate() {
+        let y = top + r as f64 * SIDE + SIDE * 0.75;
+        let _ =
+            write!(out, r#"<text x="{}" y="{y}" text-anchor="end">{}</text>"#, left - 6.0, svg::escape(&label(row)));
+    }
+    for (c, &column) in grid.columns.iter().enumerate() {
+        let x = left + c as f64 * SIDE + SIDE * 0.75;
+        let _ = write!(
+            out,
+            r#"<text transform="translate({x} {}) rotate(-90)">{}</text>"#,
+            top - 6.0,
+            svg::escape(&label(column))
+        );
+    }
+    for (i, cell) in grid.cells.iter().enumerate() {
+        let (r, c) = (i / grid.columns.len().max(1), i % grid.columns.len().max(1));
+        let class = match cell {
+            Cell::All => "all",
+            Cell::Some => "some",
+            Cell::None => "none",
+            Cell::Itself => "self",
+        };
+        let change = grid.changes[i].map(|k| format!(" {}", change_class(k))).unwrap_or_default();
+        let _ = write!(
+            out,
+            r#"<rect class="{class}{change}" x="{}" y="{}" width="{}" height="{}"/>"#,
+            left + c as f64 * SIDE,
+            top + r as f64 * SIDE,
+            SIDE - 2.0,
+            SIDE - 2.0
+        );
+    }
+    out.push_str("</svg>");
+    out
 }
 
 /// An endpoint known only by its id (an address range the diff cut differently).
@@ -205,7 +289,7 @@ impl Decorations for Page<'_> {
 
     fn edge(&self, connection: &Connection) -> Decoration {
         let key = (connection.from.clone(), connection.to.clone());
-        let class = self.graph.edges.get(&key).cloned().unwrap_or_default();
+        let class = self.graph.edge_classes.get(&key).cloned().unwrap_or_default();
         let mut attributes = Vec::new();
         if self.interactive {
             let name = |id: &str| self.graph.nodes.get(id).map_or_else(|| id.to_string(), |n| n.label.clone());
@@ -224,7 +308,7 @@ impl Decorations for Page<'_> {
 
 /// Styles of the classes the page adds, for the exported SVG (the page has its own).
 pub const EXPORT_STYLE: &str = "\
-.moat-graph .edge.open .line{stroke-dasharray:5 4}\
+.moat-graph .edge.open .line{stroke:#8c959f;stroke-dasharray:5 4}.moat-graph .edge.open .arrow{fill:#8c959f}\
 .moat-graph .node.iso-in rect{stroke-width:3}\
 .moat-graph .edge.added .line{stroke:#1f6feb;stroke-width:3}.moat-graph .edge.added .arrow{fill:#1f6feb}\
 .moat-graph .edge.changed .line{stroke:#bf8700;stroke-width:3}.moat-graph .edge.changed .arrow{fill:#bf8700}\
@@ -249,9 +333,10 @@ impl Graph {
 
 /// The style that brings forward one endpoint, what it reaches and what reaches it (hover), and marks
 /// the selection.
-pub fn focus_style(analysis: &Analysis, hovered: Option<usize>, selected: &[String]) -> String {
+pub fn focus_style(analysis: &Analysis, hovered: Option<&str>, selected: &[String]) -> String {
     let mut css = String::new();
-    if let Some(h) = hovered {
+    // An id, not an index: the pointer may rest on a node while an edit changes the analysis.
+    if let Some(h) = hovered.and_then(|id| analysis.endpoint(id)) {
         let key = attribute(&analysis.endpoints[h].key);
         let mut related: Vec<&str> = vec![&analysis.endpoints[h].key];
         for link in &analysis.links {
@@ -316,8 +401,14 @@ pub fn grid(analysis: &Analysis, filters: &Filters, baseline: Option<&Baseline>)
     let (focus, _) = Focus::new(filters);
     let ports = filters.ports();
     let kept = |e: &&EndpointInfo| focus.keeps(e);
-    let rows: Vec<usize> =
-        analysis.endpoints.iter().enumerate().filter(|(_, e)| e.source).filter(|(_, e)| kept(e)).map(|(i, _)| i).collect();
+    let rows: Vec<usize> = analysis
+        .endpoints
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| e.source)
+        .filter(|(_, e)| kept(e))
+        .map(|(i, _)| i)
+        .collect();
     let columns: Vec<usize> = analysis
         .endpoints
         .iter()
@@ -334,10 +425,10 @@ pub fn grid(analysis: &Analysis, filters: &Filters, baseline: Option<&Baseline>)
                 Cell::Itself
             } else {
                 match analysis.link(from, to) {
-                    Some(link) if !ports.admits(&link.ports) => Cell::None,
-                    Some(link) if ports.port.is_some() || link.ports.is_all() => Cell::All,
+                    Some(link) if !ports.admits(analysis.ports(link)) => Cell::None,
+                    Some(link) if ports.port.is_some() || analysis.ports(link).is_all() => Cell::All,
                     Some(link) => match ports.protocol {
-                        Some(protocol) if link.ports.ranges(protocol) == [(1, 65535)] => Cell::All,
+                        Some(protocol) if analysis.ports(link).ranges(protocol) == [(1, 65535)] => Cell::All,
                         _ => Cell::Some,
                     },
                     None => Cell::None,
@@ -410,13 +501,14 @@ spec:
         let analysis = analysis();
         let port = Filters { port: Some(5432), ..Filters::default() };
         let kept = graph(&analysis, &order(&analysis), &port, None);
-        let edges: Vec<String> =
-            kept.connectivity.connections.iter().map(|c| format!("{} {}", c.from, c.to)).collect();
+        let edges: Vec<String> = kept.connectivity.connections.iter().map(|c| format!("{} {}", c.from, c.to)).collect();
         assert!(edges.contains(&"shop/web[Pod] shop/db[Deployment]".to_string()));
         assert!(!edges.contains(&"batch/job[Pod] shop/db[Deployment]".to_string()));
         let batch = Filters { namespace: Some("batch".into()), ..Filters::default() };
         let kept = graph(&analysis, &order(&analysis), &batch, None);
-        assert!(kept.connectivity.connections.iter().all(|c| c.from.starts_with("batch/") || c.to.starts_with("batch/")));
+        assert!(
+            kept.connectivity.connections.iter().all(|c| c.from.starts_with("batch/") || c.to.starts_with("batch/"))
+        );
         let labels = Filters { labels: "app in (web)".into(), ..Filters::default() };
         let grid = grid(&analysis, &labels, None);
         assert_eq!((grid.rows.len(), grid.columns.len()), (1, 1));
@@ -450,7 +542,13 @@ spec:
         let mut model = Model::new();
         model.open(vec![crate::model::File { name: "shop.yaml".into(), text: SHOP.into() }]);
         model.pin_baseline();
-        model.edit(0, SHOP.replace("[{podSelector: {matchLabels: {app: web}}}]", "[{namespaceSelector: {}, podSelector: {matchLabels: {app: job}}}]"));
+        model.edit(
+            0,
+            SHOP.replace(
+                "[{podSelector: {matchLabels: {app: web}}}]",
+                "[{namespaceSelector: {}, podSelector: {matchLabels: {app: job}}}]",
+            ),
+        );
         let baseline = model.baseline.clone();
         let graph = graph(&model.analysis, &model.stable_order(), &Filters::default(), baseline.as_deref());
         let svg = graph.svg(false);
@@ -463,8 +561,8 @@ spec:
     #[test]
     fn focus_style_names_the_neighbours() {
         let analysis = analysis();
-        let web = analysis.endpoint("shop/web[Pod]");
-        let css = focus_style(&analysis, web, &["shop/db".into()]);
+        let css = focus_style(&analysis, Some("shop/web[Pod]"), &["shop/db".into()]);
+        assert_eq!(focus_style(&analysis, Some("gone/x[Pod]"), &[]), "");
         assert!(css.contains(r#"[data-pod="shop/db"]"#) && css.contains(r#".edge[data-from="shop/web"]"#));
         assert!(css.contains("stroke:var(--accent)"));
         assert_eq!(attribute("a\"b\\"), "a\\\"b\\\\");

@@ -105,7 +105,13 @@ mod tests {
             active: 1,
             version: Some("1.6".into()),
             view: Some(View::Matrix),
-            filters: Filters { port: Some(80), protocol: Some("UDP".into()), namespace: None, labels: "app=web".into() },
+            filters: Filters {
+                port: Some(80),
+                protocol: Some("UDP".into()),
+                namespace: None,
+                labels: "app=web".into(),
+                edges: Some(crate::model::Edges::Open),
+            },
             selection: Some(Selection::Edge { from: "x/a[Pod]".into(), to: "x/b[Pod]".into() }),
             probe: Probe { from: "x/a".into(), to: "10.0.0.1".into(), port: "http".into(), protocol: "TCP".into() },
         }
@@ -114,7 +120,9 @@ mod tests {
     #[test]
     fn round_trip() {
         let fragment = encode(&state(), false);
-        assert!(fragment.starts_with("s=") && fragment.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_=&".contains(&b)));
+        assert!(
+            fragment.starts_with("s=") && fragment.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_=&".contains(&b))
+        );
         assert_eq!(decode(&fragment), Ok(Link { state: Some(state()), example: None, embed: false }));
         let embedded = decode(&format!("#{}", encode(&state(), true))).unwrap_or_default();
         assert!(embedded.embed && embedded.state == Some(state()));
@@ -126,7 +134,8 @@ mod tests {
         let link = decode("#m=y87MS7FSCMhP4QIA&n=ZGVtby55YW1s").unwrap_or_default();
         let files = link.state.map(|s| s.files).unwrap_or_default();
         assert_eq!(files, [File { name: "demo.yaml".into(), text: "kind: Pod\n".into() }]);
-        let widget = moat_wasm::share::encode(&moat_wasm::wire::ManifestFile { name: "x.yaml".into(), text: "a: 1\n".into() });
+        let widget =
+            moat_wasm::share::encode(&moat_wasm::wire::ManifestFile { name: "x.yaml".into(), text: "a: 1\n".into() });
         assert_eq!(decode(&widget).map(|l| l.state.map(|s| s.files[0].text.clone())), Ok(Some("a: 1\n".into())));
         assert_eq!(
             decode("example=docs-selectors-and&embed"),
